@@ -1,0 +1,143 @@
+"""Wiring: the only module that knows every stage."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from companion.audio.base import AudioInput, AudioOutput
+from companion.audio.segmenter import Segmenter, VoiceDetector
+from companion.config import Config
+from companion.dialog.intents import command_phrases
+from companion.dialog.loop import ListeningLoop
+from companion.dialog.replies import SimpleBrain
+from companion.messages import Grammar, Reply
+from companion.paths import data_dir
+from companion.speech.piper_engine import PiperEngine
+from companion.speech.stt import SpeechToText, open_recognizer
+from companion.speech.tts import PhraseCache, VoiceRole, load_voice_roles, resolve_voice
+
+logger = logging.getLogger(__name__)
+
+SENTENCE_PAUSE_S = 0.25
+
+
+def idle_grammar(config: Config) -> Grammar:
+    wake = config.speech.wake_phrase
+    return Grammar("idle", command_phrases(wake), open=True, prefix=wake)
+
+
+def load_voice(config: Config, voices_dir: Path | None = None) -> tuple[PiperEngine, VoiceRole]:
+    """The narrator voice from voices/voices.toml (the config's speech.voice overrides it)."""
+    voices = voices_dir or data_dir("voices")
+    role = load_voice_roles(voices).get("narrator", VoiceRole())
+    model, name = resolve_voice(config.speech.voice or role.voice, voices)
+    return PiperEngine(model, name), role
+
+
+def load_recognizer(config: Config) -> SpeechToText:
+    return open_recognizer(config.speech.engine, config.speech.vosk_model, data_dir("voices"))
+
+
+@dataclass
+class Speaker:
+    """Says replies sentence by sentence: each sentence plays while the next is synthesized."""
+
+    tts: PiperEngine
+    output: AudioOutput
+    role: VoiceRole
+    cache: PhraseCache
+    on_first_audio: Callable[[], None] | None = None
+    fixed: frozenset[str] = frozenset()
+
+    def say(self, text: str, rate: float | None = None, volume: float | None = None) -> float:
+        """Speak one line; returns its length in seconds."""
+        rate = self.role.rate if rate is None else rate
+        gain = self.role.volume if volume is None else volume
+        cached = self.cache.get(self.tts.name, rate, text)
+        chunks = cached if cached is not None else self.tts.synthesize(text, rate)
+        kept: list[np.ndarray] = []
+        seconds = 0.0
+        pause = np.zeros(int(self.tts.sample_rate * SENTENCE_PAUSE_S), np.float32)
+        for audio in chunks:
+            if self.on_first_audio is not None:
+                self.on_first_audio()
+            self.output.play(audio * gain, self.tts.sample_rate)
+            self.output.play(pause, self.tts.sample_rate)
+            seconds += (len(audio) + len(pause)) / self.tts.sample_rate
+            kept.append(audio)
+        if cached is None and text in self.fixed:
+            self.cache.put(self.tts.name, rate, text, tuple(kept))
+        return seconds
+
+    def warm(self, lines: list[str]) -> None:
+        """Synthesize the fixed phrases once, so replies start without waiting."""
+        self.fixed = frozenset(lines)
+        for line in lines:
+            audio = tuple(self.tts.synthesize(line, self.role.rate))
+            self.cache.put(self.tts.name, self.role.rate, line, audio)
+
+    def reply(self, reply: Reply) -> float:
+        seconds = sum(self.say(line) for line in reply.lines)
+        self.output.wait()
+        return seconds
+
+
+class Companion:
+    """The speech loop, ready to run on an input and an output."""
+
+    def __init__(
+        self,
+        config: Config,
+        audio_in: AudioInput,
+        audio_out: AudioOutput,
+        *,
+        half_duplex: bool = False,
+        stt: SpeechToText | None = None,
+        voice: tuple[PiperEngine, VoiceRole] | None = None,
+        warm_all: bool = True,
+    ) -> None:
+        started = time.perf_counter()
+        self.config = config
+        self.audio_in = audio_in
+        self.audio_out = audio_out
+        audio_out.cap = min(audio_out.cap, config.volume.day)
+        self.stt = stt or load_recognizer(config)
+        tts, role = voice or load_voice(config)
+        self.brain = SimpleBrain(config.listener_name, config.speech.wake_name)
+        self.speaker = Speaker(tts, audio_out, role, PhraseCache())
+        idle = idle_grammar(config)
+        prepare = getattr(self.stt, "prepare", None)
+        if prepare is not None:
+            prepare(idle)
+            prepare(self.brain.command)
+        self.speaker.warm(self.brain.fixed_lines() if warm_all else [])
+        if not warm_all:
+            tts.warm()
+        detector = VoiceDetector()
+        listening = config.listening
+        self.loop = ListeningLoop(
+            self.stt,
+            detector.is_speech,
+            Segmenter(listening.trailing_silence_s, listening.max_utterance_s),
+            self.brain,
+            self.speaker.reply,
+            idle,
+            listening.silence_timeout_s,
+            half_duplex=half_duplex,
+        )
+        self.speaker.on_first_audio = self.loop.mark_first_audio
+        self.startup_s = time.perf_counter() - started
+        logger.info("ready in %.2f s; say \"%s\"", self.startup_s, config.speech.wake_phrase)
+
+    def run(self) -> None:
+        try:
+            self.loop.run(self.audio_in.chunks())
+        finally:
+            self.audio_in.close()
+            self.audio_out.close()

@@ -1,0 +1,1 @@
+"""Audio in and out: microphones, speakers, WAV files, resampling and endpointing."""

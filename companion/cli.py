@@ -1,0 +1,219 @@
+"""The `companion` command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+
+from companion.errors import CompanionError, ConfigError
+
+logger = logging.getLogger("companion")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="companion", description="Luma, an offline voice bedtime companion."
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("run", help="listen and talk (the speech loop)")
+    p.add_argument("--config", help="the parents' config file (TOML)")
+    p.add_argument("--input-wav", help="use a WAV file as the microphone")
+    p.add_argument("--output-wav", help="write what the companion says to a WAV file")
+
+    p = sub.add_parser("hear", help="what the idle companion understands in a WAV file")
+    p.add_argument("wav")
+    p.add_argument("--config")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+    p = sub.add_parser("say", help="speak TEXT with the configured voice")
+    p.add_argument("text")
+    p.add_argument("--out", required=True, help="WAV file to write")
+    p.add_argument("--config")
+
+    p = sub.add_parser("check-config", help="validate a config file")
+    p.add_argument("path", nargs="?")
+
+    p = sub.add_parser("devices", help="list sound devices and the ones the config selects")
+    p.add_argument("--config")
+
+    p = sub.add_parser("voices", help="list the piper voices that can be chosen")
+
+    p = sub.add_parser("bench", help="measure latency, speed and memory")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--config")
+    p.add_argument("--rounds", type=int, default=2, help="passes over the utterance set")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    level = logging.DEBUG if args.verbose else (
+        logging.INFO if args.command == "run" else logging.WARNING
+    )
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    try:
+        return COMMANDS[args.command](args)
+    except ConfigError as err:
+        for line in err.message.splitlines():
+            print(line, file=sys.stderr)
+        return err.exit_code
+    except CompanionError as err:
+        print(f"companion: {err.message}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+def _config(args: argparse.Namespace):  # noqa: ANN202 - returns companion.config.Config
+    from companion.config import resolve_config
+
+    return resolve_config(getattr(args, "config", None))
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    from companion.config import find_config, load_config
+
+    path = find_config(args.path)
+    if path is None:
+        print("no config file found; the built-in defaults are valid")
+        return 0
+    load_config(path)
+    print(f"{path}: ok")
+    return 0
+
+
+def cmd_hear(args: argparse.Namespace) -> int:
+    from companion.app import idle_grammar, load_recognizer
+    from companion.audio.files import WavInput
+    from companion.audio.segmenter import Segmenter, VoiceDetector
+    from companion.dialog.intents import classify
+    from companion.dialog.loop import first_utterance, strip_wake
+    from companion.errors import AudioFileError
+
+    config = _config(args)
+    audio = WavInput(args.wav)
+    stt = load_recognizer(config)
+    listening = config.listening
+    segmenter = Segmenter(listening.trailing_silence_s, listening.max_utterance_s)
+    heard = first_utterance(
+        audio.chunks(), VoiceDetector().is_speech, segmenter, stt, idle_grammar(config)
+    )
+    audio.close()
+    if heard is None:
+        raise AudioFileError(f"{args.wav}: no speech found (the recording is silent or too quiet)")
+    transcript, woke = strip_wake(heard, config.speech.wake_phrase)
+    intent = classify(transcript)
+    result = {
+        "text": heard.text,
+        "intent": intent.name,
+        "confidence": intent.confidence,
+        "engine": heard.engine,
+        "wake": woke,
+    }
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(f'heard "{heard.text}" → {intent.name} ({intent.confidence:.2f}, {heard.engine})')
+    return 0
+
+
+def cmd_say(args: argparse.Namespace) -> int:
+    from companion.app import Speaker, load_voice
+    from companion.audio.files import WavOutput
+    from companion.speech.tts import PhraseCache
+
+    config = _config(args)
+    text = args.text.strip()
+    if not text:
+        raise CompanionError("nothing to say: TEXT is empty")
+    tts, role = load_voice(config)
+    out = WavOutput(args.out, rate=tts.sample_rate, cap=config.volume.day)
+    Speaker(tts, out, role, PhraseCache()).say(text)
+    try:
+        out.close()
+    except OSError as err:
+        raise CompanionError(f"{args.out}: cannot write ({err.strerror})") from None
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from companion.app import Companion
+    from companion.audio.devices import DeviceInput, DeviceOutput
+    from companion.audio.files import WavInput, WavOutput
+
+    config = _config(args)
+    audio_in = WavInput(args.input_wav) if args.input_wav else DeviceInput(config.audio.input_device)
+    audio_out = (
+        WavOutput(args.output_wav, cap=config.volume.day)
+        if args.output_wav
+        else DeviceOutput(config.audio.output_device, cap=config.volume.day)
+    )
+    companion = Companion(config, audio_in, audio_out, half_duplex=not args.output_wav)
+    companion.run()
+    return 0
+
+
+def cmd_devices(args: argparse.Namespace) -> int:
+    from companion.audio.devices import find_device, list_devices
+
+    config = _config(args)
+    devices = list_devices()
+    if not devices:
+        print("no sound devices found (is the sound card connected? is PulseAudio running?)")
+    for d in devices:
+        kinds = []
+        if d["max_input_channels"]:
+            kinds.append("in")
+        if d["max_output_channels"]:
+            kinds.append("out")
+        print(f"{d['index']:3}  {'/'.join(kinds):6}  {int(d['default_samplerate']):6} Hz  {d['name']}")
+    for kind, wanted, setting in (
+        ("input", config.audio.input_device, "audio.input_device"),
+        ("output", config.audio.output_device, "audio.output_device"),
+    ):
+        try:
+            chosen = find_device(wanted, kind)["name"]
+        except CompanionError as err:
+            chosen = f"none ({err.message})"
+        print(f'{setting} = "{wanted or "default"}" → {chosen}')
+    return 0
+
+
+def cmd_voices(args: argparse.Namespace) -> int:
+    from companion.paths import data_dir
+    from companion.speech.tts import load_voice_roles, voice_files
+
+    voices = data_dir("voices")
+    roles = load_voice_roles(voices)
+    for name, path in voice_files(voices).items():
+        used = [r for r, role in roles.items() if role.voice == name]
+        print(f"{name:28} {path}{'  ← ' + ', '.join(used) if used else ''}")
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from companion.bench import run_bench
+
+    result = run_bench(_config(args), rounds=max(1, args.rounds))
+    if args.json:
+        print(json.dumps(result))
+    else:
+        for key, value in result.items():
+            print(f"{key:24} {value}")
+    return 0
+
+
+COMMANDS = {
+    "run": cmd_run,
+    "hear": cmd_hear,
+    "say": cmd_say,
+    "check-config": cmd_check_config,
+    "devices": cmd_devices,
+    "voices": cmd_voices,
+    "bench": cmd_bench,
+}

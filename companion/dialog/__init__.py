@@ -1,0 +1,1 @@
+"""Understanding what was said, and the listening loop."""

@@ -1,0 +1,232 @@
+"""The listening state machine: idle → listening → understanding → replying → back."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from enum import Enum
+from typing import Final, Protocol
+
+import numpy as np
+
+from companion.audio.segmenter import PREROLL_S, Event, Segmenter
+from companion.dialog.intents import classify
+from companion.messages import AudioChunk, Grammar, Intent, Reply, Transcript
+from companion.speech.grammar import words
+from companion.speech.stt import SpeechToText
+
+logger = logging.getLogger(__name__)
+
+ECHO_GUARD_S: Final = 0.3
+"""After speaking on a real speaker, this much more input is ignored (the room's echo)."""
+
+
+class State(Enum):
+    IDLE = "idle"
+    LISTENING = "listening"
+    UNDERSTANDING = "understanding"
+    REPLYING = "replying"
+
+
+class Brain(Protocol):
+    """What the companion does with what it understood."""
+
+    def wake(self) -> Reply: ...
+
+    def respond(self, intent: Intent, transcript: Transcript) -> Reply: ...
+
+    def silence(self) -> Reply | None: ...
+
+
+@dataclass(slots=True)
+class Turn:
+    """One exchange, for logs, tests and benchmarks."""
+
+    transcript: Transcript
+    intent: Intent
+    reply: Reply
+    trailing_s: float
+    """Audio between the last voiced frame and the end of the utterance."""
+    compute_s: float = 0.0
+    """Wall time from the end of the utterance to the first reply sample."""
+
+    @property
+    def latency_s(self) -> float:
+        return self.trailing_s + self.compute_s
+
+
+class ListeningLoop:
+    """Feeds audio through VAD, endpointing and recognition; hands intents to the brain."""
+
+    def __init__(
+        self,
+        stt: SpeechToText,
+        is_speech: Callable[[np.ndarray], bool],
+        segmenter: Segmenter,
+        brain: Brain,
+        speak: Callable[[Reply], float],
+        idle_grammar: Grammar,
+        silence_timeout_s: float,
+        half_duplex: bool = False,
+    ) -> None:
+        self.stt = stt
+        self.is_speech = is_speech
+        self.segmenter = segmenter
+        self.brain = brain
+        self.speak = speak
+        self.idle_grammar = idle_grammar
+        self.silence_timeout_s = silence_timeout_s
+        self.half_duplex = half_duplex
+        self.state = State.IDLE
+        self.grammar = idle_grammar
+        self.turns: list[Turn] = []
+        self.transitions: list[tuple[float, str, str]] = []
+        self.first_audio_at: float | None = None
+        self._preroll: deque[np.ndarray] = deque(maxlen=max(1, round(PREROLL_S / 0.03)))
+        self._in_utterance = False
+        self._deaf_until = 0.0
+        self._now = 0.0
+        self._last_voiced = 0.0
+        self._finished = False
+
+    def _to(self, state: State, why: str) -> None:
+        if state is not self.state:
+            logger.debug("%.2fs %s → %s (%s)", self._now, self.state.value, state.value, why)
+            self.transitions.append((round(self._now, 3), state.value, why))
+            self.state = state
+
+    def finish(self) -> None:
+        """Stop after the current step (e.g. on goodnight with a WAV input, or a signal)."""
+        self._finished = True
+
+    def run(self, chunks: Iterable[AudioChunk]) -> None:
+        for chunk in chunks:
+            self.step(chunk)
+            if self._finished:
+                return
+        if self._in_utterance:
+            self._understand()
+
+    def step(self, chunk: AudioChunk) -> None:
+        self._now = chunk.start_s + chunk.duration_s
+        if self._now <= self._deaf_until:
+            return
+        speech = self.is_speech(chunk.samples)
+        if speech:
+            self._last_voiced = self._now
+        if not self._in_utterance:
+            self._preroll.append(chunk.samples)
+        event = self.segmenter.process(speech, chunk.duration_s)
+        if event is Event.STARTED:
+            self._in_utterance = True
+            self.stt.start(self.grammar)
+            for samples in self._preroll:
+                self.stt.feed(samples)
+            self._preroll.clear()
+            if self.state is State.IDLE:
+                logger.debug("%.2fs speech while idle", self._now)
+        elif self._in_utterance:
+            self.stt.feed(chunk.samples)
+        if event in (Event.ENDED, Event.TOO_LONG):
+            if event is Event.TOO_LONG:
+                logger.info("utterance cut at %.0f s", self.segmenter.max_s)
+            self._understand()
+        elif event is Event.TIMEOUT:
+            self._timeout()
+
+    def _understand(self) -> None:
+        ended_wall = time.perf_counter()
+        trailing = max(0.0, self._now - self._last_voiced)
+        self._in_utterance = False
+        was_idle = self.state is State.IDLE
+        self._to(State.UNDERSTANDING, "end of utterance")
+        transcript = self.stt.finish()
+        logger.info("heard %r (%.2f, %s)", transcript.text, transcript.confidence, transcript.engine)
+        if was_idle:
+            transcript, woke = strip_wake(transcript, self.idle_grammar.prefix)
+            if not woke:
+                self._to(State.IDLE, "no wake phrase")
+                self._listen(self.idle_grammar, None)
+                return
+            if not transcript.text:
+                self._reply(self.brain.wake(), transcript, Intent("none", 0.0), trailing, ended_wall)
+                return
+        intent = classify(transcript)
+        logger.info("intent %s (%.2f)", intent.name, intent.confidence)
+        self._reply(self.brain.respond(intent, transcript), transcript, intent, trailing, ended_wall)
+
+    def _reply(
+        self, reply: Reply, transcript: Transcript, intent: Intent, trailing: float, since: float
+    ) -> None:
+        self._to(State.REPLYING, intent.name)
+        turn = Turn(transcript, intent, reply, trailing)
+        self.turns.append(turn)
+        self.first_audio_at = None
+        seconds = self.speak(reply)
+        if self.first_audio_at is not None:
+            turn.compute_s = self.first_audio_at - since
+        if self.half_duplex:
+            self._deaf_until = self._now + seconds + ECHO_GUARD_S
+        if reply.expect is not None:
+            self._to(State.LISTENING, "waiting for an answer")
+            self._listen(reply.expect, self.silence_timeout_s)
+        else:
+            self._to(State.IDLE, "done")
+            self._listen(self.idle_grammar, None)
+
+    def _listen(self, grammar: Grammar, timeout: float | None) -> None:
+        self.grammar = grammar
+        self.segmenter.reset(timeout)
+        self._preroll.clear()
+
+    def _timeout(self) -> None:
+        reply = self.brain.silence()
+        if reply is None:
+            self._to(State.IDLE, "nobody answered")
+            self._listen(self.idle_grammar, None)
+            return
+        empty = Transcript("", 0.0, "silence")
+        self._reply(reply, empty, Intent("none", 0.0), 0.0, time.perf_counter())
+
+    def mark_first_audio(self) -> None:
+        """Called by the speaker when the first sample of a reply leaves for the output."""
+        if self.first_audio_at is None:
+            self.first_audio_at = time.perf_counter()
+
+
+def first_utterance(
+    chunks: Iterable[AudioChunk],
+    is_speech: Callable[[np.ndarray], bool],
+    segmenter: Segmenter,
+    stt: SpeechToText,
+    grammar: Grammar,
+) -> Transcript | None:
+    """Recognize the first utterance in a stream (None: no speech at all)."""
+    preroll: deque[np.ndarray] = deque(maxlen=max(1, round(PREROLL_S / 0.03)))
+    started = False
+    for chunk in chunks:
+        event = segmenter.process(is_speech(chunk.samples), chunk.duration_s)
+        if event is Event.STARTED:
+            started = True
+            stt.start(grammar)
+            for samples in preroll:
+                stt.feed(samples)
+        if started:
+            stt.feed(chunk.samples)
+            if event in (Event.ENDED, Event.TOO_LONG):
+                break
+        else:
+            preroll.append(chunk.samples)
+    return stt.finish() if started else None
+
+
+def strip_wake(transcript: Transcript, wake_phrase: str) -> tuple[Transcript, bool]:
+    """The transcript without a leading wake phrase, and whether it had one."""
+    wake, spoken = words(wake_phrase), words(transcript.text)
+    if wake and spoken[: len(wake)] == wake:
+        rest = " ".join(spoken[len(wake) :])
+        return Transcript(rest, transcript.confidence, transcript.engine, transcript.alternatives), True
+    return transcript, False

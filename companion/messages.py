@@ -1,0 +1,66 @@
+"""The typed messages that pass between stages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+SAMPLE_RATE = 16_000
+"""Rate of every audio chunk inside the listening path, in Hz."""
+
+
+@dataclass(frozen=True, slots=True)
+class AudioChunk:
+    """Mono 16-bit audio at `rate` Hz; `start_s` is its position in the input, in seconds."""
+
+    samples: np.ndarray
+    rate: int = SAMPLE_RATE
+    start_s: float = 0.0
+
+    @property
+    def duration_s(self) -> float:
+        return len(self.samples) / self.rate
+
+
+@dataclass(frozen=True, slots=True)
+class Grammar:
+    """What the recognizer should expect this turn.
+
+    `phrases` are the sentences or words likely now; `open` adds a fallback that accepts any
+    words (for free answers). A grammar with no phrases is fully open.
+    """
+
+    name: str
+    phrases: tuple[str, ...] = ()
+    open: bool = False
+    prefix: str = ""
+    """An optional leading phrase (the wake phrase) that only the restricted model knows."""
+
+
+@dataclass(frozen=True, slots=True)
+class Transcript:
+    """What the recognizer heard."""
+
+    text: str
+    confidence: float
+    engine: str
+    alternatives: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Intent:
+    """What the listener meant: one of `INTENTS`, with a confidence in 0..1."""
+
+    name: str
+    confidence: float
+    text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What the companion says next; `expect` keeps the conversation open for an answer."""
+
+    lines: tuple[str, ...]
+    expect: Grammar | None = None
+    sounds: tuple[str, ...] = field(default=())

@@ -1,0 +1,1 @@
+"""Speech in (speech-to-text engines, grammars) and speech out (piper voices)."""

@@ -1,0 +1,93 @@
+"""Shared fixtures: the real voice and recognizer, loaded once per test session."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from companion.audio.files import WavInput
+from companion.audio.segmenter import Segmenter, VoiceDetector
+from companion.audio.wav import write_wav
+from companion.dialog.loop import first_utterance
+from companion.messages import Grammar, Transcript
+from companion.speech.piper_engine import PiperEngine
+from companion.speech.pocketsphinx_engine import PocketsphinxEngine
+from companion.speech.tts import DEFAULT_VOICE, voice_files
+
+ROOT = Path(__file__).resolve().parent.parent
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def need(tool: str) -> str:
+    """A command-line tool the test needs: skip without it locally, fail without it in CI."""
+    path = shutil.which(tool)
+    if path is None:
+        message = f"{tool} is not installed (.ci/run installs it)"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture(scope="session")
+def voice() -> PiperEngine:
+    """The default voice, without sampling noise so audio is repeatable."""
+    return PiperEngine(voice_files(ROOT / "voices")[DEFAULT_VOICE], DEFAULT_VOICE, deterministic=True)
+
+
+@pytest.fixture(scope="session")
+def recognizer() -> PocketsphinxEngine:
+    return PocketsphinxEngine()
+
+
+@pytest.fixture
+def speak(voice: PiperEngine, tmp_path: Path) -> Callable[..., Path]:
+    """Synthesize a sentence as a child's WAV: lead-in and tail silence, optional pitch shift."""
+    counter = iter(range(10_000))
+
+    def make(text: str, pitch_cents: int = 0, lead_s: float = 0.4, tail_s: float = 1.0) -> Path:
+        audio = np.concatenate(list(voice.synthesize(text)))
+        rate = voice.sample_rate
+        audio = np.concatenate(
+            [np.zeros(int(lead_s * rate), np.float32), audio * 0.8, np.zeros(int(tail_s * rate), np.float32)]
+        )
+        path = tmp_path / f"say{next(counter)}.wav"
+        write_wav(path, audio, rate)
+        if pitch_cents:
+            need("sox")
+            raised = path.with_name(path.stem + "-high.wav")
+            subprocess.run(["sox", str(path), str(raised), "pitch", str(pitch_cents)], check=True)
+            return raised
+        return path
+
+    return make
+
+
+@pytest.fixture
+def transcribe(recognizer: PocketsphinxEngine) -> Callable[[Path], str]:
+    """Open-vocabulary transcription of a whole WAV file (for checking what was said)."""
+
+    def run(path: Path) -> str:
+        from companion.audio.resample import resample
+        from companion.audio.wav import read_wav
+
+        samples, rate = read_wav(path)
+        pcm = (np.clip(resample(samples, rate, 16_000), -1, 1) * 32767).astype(np.int16)
+        recognizer.start(Grammar("open", open=True))
+        for start in range(0, len(pcm), 4800):
+            recognizer.feed(pcm[start : start + 4800])
+        return recognizer.finish().text
+
+    return run
+
+
+def hear_file(path: Path, recognizer: PocketsphinxEngine, grammar: Grammar) -> Transcript | None:
+    """The real input path: WAV → 16 kHz chunks → VAD → endpointing → recognizer."""
+    segmenter = Segmenter(trailing_s=0.7, max_s=12.0)
+    return first_utterance(WavInput(path).chunks(), VoiceDetector().is_speech, segmenter, recognizer, grammar)
