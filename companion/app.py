@@ -133,7 +133,7 @@ class Companion:
         )
         self.speaker.on_first_audio = self.loop.mark_first_audio
         self.startup_s = time.perf_counter() - started
-        logger.info("ready in %.2f s; say \"%s\"", self.startup_s, config.speech.wake_phrase)
+        logger.info('ready in %.2f s; say "%s"', self.startup_s, config.speech.wake_phrase)
 
     def run(self) -> None:
         try:

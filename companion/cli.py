@@ -52,10 +52,14 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    level = logging.DEBUG if args.verbose else (
-        logging.INFO if args.command == "run" else logging.WARNING
+    level = (
+        logging.DEBUG
+        if args.verbose
+        else (logging.INFO if args.command == "run" else logging.WARNING)
     )
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
     try:
         return COMMANDS[args.command](args)
     except ConfigError as err:
@@ -69,7 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def _config(args: argparse.Namespace):  # noqa: ANN202 - returns companion.config.Config
+def _config(args: argparse.Namespace):
     from companion.config import resolve_config
 
     return resolve_config(getattr(args, "config", None))
@@ -141,20 +145,35 @@ def cmd_say(args: argparse.Namespace) -> int:
     return 0
 
 
+def _stop_on_sigterm() -> None:
+    import signal
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from companion.app import Companion
     from companion.audio.devices import DeviceInput, DeviceOutput
     from companion.audio.files import WavInput, WavOutput
 
     config = _config(args)
-    audio_in = WavInput(args.input_wav) if args.input_wav else DeviceInput(config.audio.input_device)
+    audio_in = (
+        WavInput(args.input_wav) if args.input_wav else DeviceInput(config.audio.input_device)
+    )
     audio_out = (
         WavOutput(args.output_wav, cap=config.volume.day)
         if args.output_wav
         else DeviceOutput(config.audio.output_device, cap=config.volume.day)
     )
     companion = Companion(config, audio_in, audio_out, half_duplex=not args.output_wav)
-    companion.run()
+    _stop_on_sigterm()
+    try:
+        companion.run()
+    except KeyboardInterrupt:
+        logger.info("stopped")
     return 0
 
 
@@ -171,7 +190,9 @@ def cmd_devices(args: argparse.Namespace) -> int:
             kinds.append("in")
         if d["max_output_channels"]:
             kinds.append("out")
-        print(f"{d['index']:3}  {'/'.join(kinds):6}  {int(d['default_samplerate']):6} Hz  {d['name']}")
+        print(
+            f"{d['index']:3}  {'/'.join(kinds):6}  {int(d['default_samplerate']):6} Hz  {d['name']}"
+        )
     for kind, wanted, setting in (
         ("input", config.audio.input_device, "audio.input_device"),
         ("output", config.audio.output_device, "audio.output_device"),

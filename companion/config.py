@@ -235,8 +235,15 @@ def parse_time(value: Any) -> time | _Problem:
 
 def _family(reader: _Reader) -> Family:
     children: list[Child] = []
-    raw = reader.get("children", [], lambda v: v if isinstance(v, list) else _Problem(
-        f"must be a list like [{{ name = \"Mila\", age = 6 }}], not {_kind(v)}"))
+    raw = reader.get(
+        "children",
+        [],
+        lambda v: (
+            v
+            if isinstance(v, list)
+            else _Problem(f'must be a list like [{{ name = "Mila", age = 6 }}], not {_kind(v)}')
+        ),
+    )
     for i, item in enumerate(raw):
         if not isinstance(item, dict):
             reader.problem(f"children[{i}]", 'must be a table like { name = "Mila", age = 6 }')
@@ -265,7 +272,9 @@ def _whole(lo: int, hi: int) -> Callable[[Any], int | _Problem]:
 
 def _names(value: Any) -> tuple[str, ...] | _Problem:
     if not isinstance(value, list):
-        return _Problem(f'must be a list of names like ["Mom", "Grandpa Bryan"], not {_kind(value)}')
+        return _Problem(
+            f'must be a list of names like ["Mom", "Grandpa Bryan"], not {_kind(value)}'
+        )
     names = []
     for item in value:
         checked = _person_name(item)
@@ -283,7 +292,7 @@ def _words(value: Any) -> tuple[str, ...] | _Problem:
 
 def _wake_name(value: Any) -> str | _Problem:
     if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z]{2,20}", value.strip()):
-        return _Problem(f"{_show(value)} must be one word of 2 to 20 letters, like \"Luma\"")
+        return _Problem(f'{_show(value)} must be one word of 2 to 20 letters, like "Luma"')
     return value.strip()
 
 
@@ -310,10 +319,14 @@ def parse_config(data: dict[str, Any], path: str | None = None) -> Config:
     a.finish()
 
     v = root.table("volume")
-    volume = VolumeCaps(day=v.get("day", 0.8, _number(0, 1)), night=v.get("night", 0.5, _number(0, 1)))
+    volume = VolumeCaps(
+        day=v.get("day", 0.8, _number(0, 1)), night=v.get("night", 0.5, _number(0, 1))
+    )
     v.finish()
     if volume.night > volume.day:
-        problems.append(f"volume.night: {volume.night:g} is louder than volume.day ({volume.day:g})")
+        problems.append(
+            f"volume.night: {volume.night:g} is louder than volume.day ({volume.day:g})"
+        )
 
     li = root.table("listening")
     listening = ListeningSettings(
@@ -324,9 +337,7 @@ def parse_config(data: dict[str, Any], path: str | None = None) -> Config:
     li.finish()
 
     b = root.table("bedtime")
-    bedtime = tuple(
-        (day, t) for day in WEEKDAYS if (t := b.get(day, None, parse_time)) is not None
-    )
+    bedtime = tuple((day, t) for day in WEEKDAYS if (t := b.get(day, None, parse_time)) is not None)
     b.finish()
 
     sa = root.table("safety")
@@ -352,7 +363,9 @@ def load_config(path: str | os.PathLike[str]) -> Config:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
         line = raw[: err.start].count(b"\n") + 1
-        raise ConfigError([f"line {line}: not UTF-8 text (save the file as UTF-8)"], str(p)) from None
+        raise ConfigError(
+            [f"line {line}: not UTF-8 text (save the file as UTF-8)"], str(p)
+        ) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:

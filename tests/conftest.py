@@ -38,7 +38,9 @@ def need(tool: str) -> str:
 @pytest.fixture(scope="session")
 def voice() -> PiperEngine:
     """The default voice, without sampling noise so audio is repeatable."""
-    return PiperEngine(voice_files(ROOT / "voices")[DEFAULT_VOICE], DEFAULT_VOICE, deterministic=True)
+    return PiperEngine(
+        voice_files(ROOT / "voices")[DEFAULT_VOICE], DEFAULT_VOICE, deterministic=True
+    )
 
 
 @pytest.fixture(scope="session")
@@ -55,7 +57,11 @@ def speak(voice: PiperEngine, tmp_path: Path) -> Callable[..., Path]:
         audio = np.concatenate(list(voice.synthesize(text)))
         rate = voice.sample_rate
         audio = np.concatenate(
-            [np.zeros(int(lead_s * rate), np.float32), audio * 0.8, np.zeros(int(tail_s * rate), np.float32)]
+            [
+                np.zeros(int(lead_s * rate), np.float32),
+                audio * 0.8,
+                np.zeros(int(tail_s * rate), np.float32),
+            ]
         )
         path = tmp_path / f"say{next(counter)}.wav"
         write_wav(path, audio, rate)
@@ -90,4 +96,6 @@ def transcribe(recognizer: PocketsphinxEngine) -> Callable[[Path], str]:
 def hear_file(path: Path, recognizer: PocketsphinxEngine, grammar: Grammar) -> Transcript | None:
     """The real input path: WAV → 16 kHz chunks → VAD → endpointing → recognizer."""
     segmenter = Segmenter(trailing_s=0.7, max_s=12.0)
-    return first_utterance(WavInput(path).chunks(), VoiceDetector().is_speech, segmenter, recognizer, grammar)
+    return first_utterance(
+        WavInput(path).chunks(), VoiceDetector().is_speech, segmenter, recognizer, grammar
+    )

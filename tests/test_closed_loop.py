@@ -40,8 +40,12 @@ def test_every_example_phrase(
     assert got == intent, f"{text!r} was heard as {heard!r}"
 
 
-def test_raised_pitch_child_voice(speak: Callable[..., Path], recognizer: PocketsphinxEngine) -> None:
-    results = [(t, i, *understood(speak(t, pitch_cents=RAISED_CENTS), recognizer)) for t, i in EXAMPLES]
+def test_raised_pitch_child_voice(
+    speak: Callable[..., Path], recognizer: PocketsphinxEngine
+) -> None:
+    results = [
+        (t, i, *understood(speak(t, pitch_cents=RAISED_CENTS), recognizer)) for t, i in EXAMPLES
+    ]
     wrong = [(t, heard, got) for t, i, heard, got, _ in results if got != i]
     accuracy = 1 - len(wrong) / len(results)
     print(f"raised pitch (+{RAISED_CENTS} cents): {accuracy:.0%} of {len(results)}; wrong: {wrong}")
@@ -52,7 +56,9 @@ def test_raised_pitch_child_voice(speak: Callable[..., Path], recognizer: Pocket
 def test_wake_phrase_and_command_in_one_breath(
     speak: Callable[..., Path], recognizer: PocketsphinxEngine, pitch: int
 ) -> None:
-    heard, got, woke = understood(speak("Hey Luma, tell me a story.", pitch_cents=pitch), recognizer)
+    heard, got, woke = understood(
+        speak("Hey Luma, tell me a story.", pitch_cents=pitch), recognizer
+    )
     assert woke and got == "story.start", heard
 
 
@@ -63,7 +69,9 @@ def test_out_of_grammar_speech_is_not_a_command(
     assert got == "none" and not woke, heard
 
 
-def test_open_fallback_hears_free_answers(speak: Callable[..., Path], recognizer: PocketsphinxEngine) -> None:
+def test_open_fallback_hears_free_answers(
+    speak: Callable[..., Path], recognizer: PocketsphinxEngine
+) -> None:
     grammar = Grammar("colour", ("red", "blue", "green", "purple", "yellow"), open=True)
     heard = hear_file(speak("a big dinosaur"), recognizer, grammar)
     assert heard is not None and "dinosaur" in heard.text
@@ -84,7 +92,7 @@ def test_hear_command_json(speak: Callable[..., Path], capsys: pytest.CaptureFix
 def test_whole_loop_from_wav_to_reply(
     speak: Callable[..., Path],
     recognizer: PocketsphinxEngine,
-    voice,  # noqa: ANN001
+    voice,
     transcribe: Callable[[Path], str],
     tmp_path: Path,
 ) -> None:
@@ -93,8 +101,12 @@ def test_whole_loop_from_wav_to_reply(
 
     out = WavOutput(tmp_path / "reply.wav")
     companion = Companion(
-        CONFIG, WavInput(speak("Hey Luma, tell me a story.")), out,
-        stt=recognizer, voice=(voice, VoiceRole()), warm_all=False,
+        CONFIG,
+        WavInput(speak("Hey Luma, tell me a story.")),
+        out,
+        stt=recognizer,
+        voice=(voice, VoiceRole()),
+        warm_all=False,
     )
     companion.run()
     (turn,) = companion.loop.turns
@@ -105,7 +117,7 @@ def test_whole_loop_from_wav_to_reply(
 
 
 def test_conversation_turn_needs_no_wake_phrase(
-    recognizer: PocketsphinxEngine, voice, speak: Callable[..., Path], tmp_path: Path  # noqa: ANN001
+    recognizer: PocketsphinxEngine, voice, speak: Callable[..., Path], tmp_path: Path
 ) -> None:
     """ "Hey Luma" alone → "Yes?" → the next sentence is understood without the wake phrase."""
     import numpy as np
@@ -123,9 +135,13 @@ def test_conversation_turn_needs_no_wake_phrase(
     speaker = Speaker(voice, out, VoiceRole(), PhraseCache())
     settings = ListeningSettings()
     loop = ListeningLoop(
-        recognizer, VoiceDetector().is_speech,
+        recognizer,
+        VoiceDetector().is_speech,
         Segmenter(settings.trailing_silence_s, settings.max_utterance_s),
-        brain, speaker.reply, idle_grammar(CONFIG), settings.silence_timeout_s,
+        brain,
+        speaker.reply,
+        idle_grammar(CONFIG),
+        settings.silence_timeout_s,
     )
     loop.run(WavInput(both).chunks())
     assert [t.intent.name for t in loop.turns] == ["none", "sleep_sounds"]

@@ -45,13 +45,28 @@ def test_check_config_accepts_the_example(capsys: pytest.CaptureFixture[str]) ->
         ("[volume]\nday = -0.5\n", "volume.day: -0.5 is out of range (use 0 to 1)"),
         ('[volume]\nday = "loud"\n', "volume.day: must be a number from 0 to 1, not text"),
         ("[volume]\nday = 0.3\nnight = 0.6\n", "volume.night: 0.6 is louder than volume.day (0.3)"),
-        ('[speech]\nengine = "whisper"\n', 'speech.engine: "whisper" is not one of: auto, vosk, pocketsphinx'),
+        (
+            '[speech]\nengine = "whisper"\n',
+            'speech.engine: "whisper" is not one of: auto, vosk, pocketsphinx',
+        ),
         ('[speech]\nengin = "vosk"\n', "speech.engin: unknown key (did you mean 'engine'?)"),
-        ('[speech]\nwake_name = "hey there"\n', 'speech.wake_name: "hey there" must be one word of 2 to 20 letters, like "Luma"'),
-        ("[listening]\ntrailing_silence_s = 10\n", "listening.trailing_silence_s: 10 is out of range (use 0.2 to 3)"),
-        ('[family]\nchildren = [{ name = "Mila", age = 40 }]\n', "family.children[0].age: 40 is not a whole number from 1 to 17"),
-        ('[family]\nadults = "Mom"\n', 'family.adults: must be a list of names like ["Mom", "Grandpa Bryan"], not text'),
-        ('volume = 3\n', "volume: must be a table ([volume]), not a number"),
+        (
+            '[speech]\nwake_name = "hey there"\n',
+            'speech.wake_name: "hey there" must be one word of 2 to 20 letters, like "Luma"',
+        ),
+        (
+            "[listening]\ntrailing_silence_s = 10\n",
+            "listening.trailing_silence_s: 10 is out of range (use 0.2 to 3)",
+        ),
+        (
+            '[family]\nchildren = [{ name = "Mila", age = 40 }]\n',
+            "family.children[0].age: 40 is not a whole number from 1 to 17",
+        ),
+        (
+            '[family]\nadults = "Mom"\n',
+            'family.adults: must be a list of names like ["Mom", "Grandpa Bryan"], not text',
+        ),
+        ("volume = 3\n", "volume: must be a table ([volume]), not a number"),
         ("surprise = true\n", "surprise: unknown key"),
     ],
 )

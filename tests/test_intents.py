@@ -6,16 +6,28 @@ from companion.dialog.intents import INTENTS, PATTERNS, classify, command_phrase
 from companion.messages import Transcript
 
 EXAMPLES = [
-    ("tell me a story", "story.start"), ("story time", "story.start"),
-    ("what happens next", "story.continue"), ("go on", "story.continue"),
-    ("let's have a shared night", "night.shared"), ("everyone together tonight", "night.shared"),
-    ("let's have a freeform night", "night.freeform"), ("can we make up a story", "night.freeform"),
-    ("stop", "stop"), ("be quiet", "stop"),
-    ("goodnight", "goodnight"), ("sleep tight", "goodnight"),
-    ("i had a bad dream", "bad_dream"), ("i had a nightmare", "bad_dream"),
-    ("say that again", "repeat"), ("repeat that", "repeat"),
-    ("play sleep sounds", "sleep_sounds"), ("can i have the rain", "sleep_sounds"),
-    ("yes", "yes"), ("okay", "yes"), ("no", "no"), ("not now", "no"),
+    ("tell me a story", "story.start"),
+    ("story time", "story.start"),
+    ("what happens next", "story.continue"),
+    ("go on", "story.continue"),
+    ("let's have a shared night", "night.shared"),
+    ("everyone together tonight", "night.shared"),
+    ("let's have a freeform night", "night.freeform"),
+    ("can we make up a story", "night.freeform"),
+    ("stop", "stop"),
+    ("be quiet", "stop"),
+    ("goodnight", "goodnight"),
+    ("sleep tight", "goodnight"),
+    ("i had a bad dream", "bad_dream"),
+    ("i had a nightmare", "bad_dream"),
+    ("say that again", "repeat"),
+    ("repeat that", "repeat"),
+    ("play sleep sounds", "sleep_sounds"),
+    ("can i have the rain", "sleep_sounds"),
+    ("yes", "yes"),
+    ("okay", "yes"),
+    ("no", "no"),
+    ("not now", "no"),
 ]
 
 PARAPHRASES = [

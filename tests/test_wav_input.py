@@ -63,8 +63,14 @@ def bad_files(tmp: Path) -> dict[str, tuple[Path, str]]:
     data = np.zeros(1600, "<f4").tobytes()
     fmt = struct.pack("<HHIIHH", 3, 1, 16000, 64000, 4, 32)
     floats.write_bytes(
-        b"RIFF" + struct.pack("<I", 36 + len(data)) + b"WAVEfmt " + struct.pack("<I", 16) + fmt
-        + b"data" + struct.pack("<I", len(data)) + data
+        b"RIFF"
+        + struct.pack("<I", 36 + len(data))
+        + b"WAVEfmt "
+        + struct.pack("<I", 16)
+        + fmt
+        + b"data"
+        + struct.pack("<I", len(data))
+        + data
     )
     text = tmp / "notes.wav"
     text.write_text("these are not sounds\n")
@@ -79,7 +85,9 @@ def bad_files(tmp: Path) -> dict[str, tuple[Path, str]]:
     }
 
 
-@pytest.mark.parametrize("kind", ["empty", "truncated", "no frames", "8-bit", "float", "text", "missing"])
+@pytest.mark.parametrize(
+    "kind", ["empty", "truncated", "no frames", "8-bit", "float", "text", "missing"]
+)
 def test_bad_wav_is_one_line_and_exit_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str
 ) -> None:
@@ -90,7 +98,9 @@ def test_bad_wav_is_one_line_and_exit_2(
     assert "Traceback" not in err
 
 
-def test_silent_wav_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_silent_wav_is_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = write_pcm(tmp_path / "quiet.wav", np.zeros(32000, "<i2"), 16000)
     assert main(["hear", str(path), "--json"]) == 2
     err = capsys.readouterr().err.strip()

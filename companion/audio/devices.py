@@ -53,7 +53,9 @@ def find_device(wanted: str, kind: str) -> dict[str, Any]:
                 )
             return devices[index]
     except sd.PortAudioError as err:
-        raise AudioDeviceError(f"cannot list sound devices ({err}); see `companion devices`") from None
+        raise AudioDeviceError(
+            f"cannot list sound devices ({err}); see `companion devices`"
+        ) from None
     matches = [d for d in devices if wanted.lower() in d["name"].lower() and d[channels] > 0]
     if not matches:
         raise AudioDeviceError(

@@ -66,7 +66,11 @@ class Segmenter:
                 self.silence_run_s = 0.0
                 self.last_voiced_s = self.waited_s
                 return Event.STARTED
-            if self.timeout_s is not None and self.waited_s >= self.timeout_s and not self.timed_out:
+            if (
+                self.timeout_s is not None
+                and self.waited_s >= self.timeout_s
+                and not self.timed_out
+            ):
                 self.timed_out = True
                 return Event.TIMEOUT
             return Event.NONE

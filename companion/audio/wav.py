@@ -32,14 +32,14 @@ class WavReader:
         if self.path.stat().st_size == 0:
             raise AudioFileError(f"{self.path}: the file is empty")
         try:
-            self._wav = wave.open(str(self.path), "rb")
+            self._wav = wave.open(str(self.path), "rb")  # noqa: SIM115 - closed by close()
         except wave.Error as err:
             reason = str(err)
             if "unknown format" in reason:
-                raise AudioFileError(
-                    f"{self.path}: not PCM audio ({reason}); {fix}"
-                ) from None
-            raise AudioFileError(f"{self.path}: not a readable WAV file ({reason}); {fix}") from None
+                raise AudioFileError(f"{self.path}: not PCM audio ({reason}); {fix}") from None
+            raise AudioFileError(
+                f"{self.path}: not a readable WAV file ({reason}); {fix}"
+            ) from None
         except (EOFError, OSError):
             raise AudioFileError(f"{self.path}: damaged or truncated WAV file; {fix}") from None
         self.rate = self._wav.getframerate()

@@ -27,70 +27,190 @@ INTENTS: Final = (
 # at most MAX_GAP other words between them; the pattern with the most words wins.
 PATTERNS: Final[dict[str, tuple[str, ...]]] = {
     "story.start": (
-        "tell me a story", "tell us a story", "tell a story", "read me a story",
-        "story time", "storytime", "bedtime story", "i want a story", "can i have a story",
-        "can we have a story", "a story please", "new story", "another story",
-        "once upon a time", "start a story", "story",
+        "tell me a story",
+        "tell us a story",
+        "tell a story",
+        "read me a story",
+        "story time",
+        "storytime",
+        "bedtime story",
+        "i want a story",
+        "can i have a story",
+        "can we have a story",
+        "a story please",
+        "new story",
+        "another story",
+        "once upon a time",
+        "start a story",
+        "story",
     ),
     "story.continue": (
-        "what happens next", "what happened next", "what's next", "what comes next",
-        "go on", "keep going", "carry on", "continue", "and then what", "then what",
-        "tell me more", "more story", "keep reading", "next",
+        "what happens next",
+        "what happened next",
+        "what's next",
+        "what comes next",
+        "go on",
+        "keep going",
+        "carry on",
+        "continue",
+        "and then what",
+        "then what",
+        "tell me more",
+        "more story",
+        "keep reading",
+        "next",
     ),
     "night.shared": (
-        "shared night", "share night", "sharing night", "everyone together",
-        "all together", "together tonight", "whole family", "family night",
-        "everybody together", "all of us", "with everyone",
+        "shared night",
+        "share night",
+        "sharing night",
+        "everyone together",
+        "all together",
+        "together tonight",
+        "whole family",
+        "family night",
+        "everybody together",
+        "all of us",
+        "with everyone",
     ),
     "night.freeform": (
-        "freeform night", "free form night", "freeform", "free form", "make up a story",
-        "make up our own story", "make a story", "make one up", "our own story",
-        "my own story", "invent a story", "made up story", "make up a new story",
+        "freeform night",
+        "free form night",
+        "freeform",
+        "free form",
+        "make up a story",
+        "make up our own story",
+        "make a story",
+        "make one up",
+        "our own story",
+        "my own story",
+        "invent a story",
+        "made up story",
+        "make up a new story",
     ),
     "stop": (
-        "stop", "be quiet", "quiet", "shush", "hush", "that's enough", "enough",
-        "stop talking", "turn off", "pause", "silence", "cancel", "shut up", "no more",
+        "stop",
+        "be quiet",
+        "quiet",
+        "shush",
+        "hush",
+        "that's enough",
+        "enough",
+        "stop talking",
+        "turn off",
+        "pause",
+        "silence",
+        "cancel",
+        "shut up",
+        "no more",
         "no more story",
     ),
     "goodnight": (
-        "goodnight", "good night", "sleep tight", "night night", "nighty night",
-        "sweet dreams", "going to sleep", "go to sleep", "time to sleep",
+        "goodnight",
+        "good night",
+        "sleep tight",
+        "night night",
+        "nighty night",
+        "sweet dreams",
+        "going to sleep",
+        "go to sleep",
+        "time to sleep",
         "see you in the morning",
     ),
     "bad_dream": (
-        "bad dream", "nightmare", "scary dream", "i'm scared", "i am scared",
-        "i'm frightened", "i'm afraid", "scared", "had a scary dream", "woke up scared",
+        "bad dream",
+        "nightmare",
+        "scary dream",
+        "i'm scared",
+        "i am scared",
+        "i'm frightened",
+        "i'm afraid",
+        "scared",
+        "had a scary dream",
+        "woke up scared",
     ),
     "repeat": (
-        "say that again", "say it again", "repeat that", "repeat", "what did you say",
-        "pardon", "one more time", "i didn't hear", "didn't hear", "again",
+        "say that again",
+        "say it again",
+        "repeat that",
+        "repeat",
+        "what did you say",
+        "pardon",
+        "one more time",
+        "i didn't hear",
+        "didn't hear",
+        "again",
     ),
     "sleep_sounds": (
-        "sleep sounds", "sleep sound", "sleepy sounds", "play sleep sounds", "rain",
-        "rain sounds", "ocean", "ocean sounds", "waves", "sea", "white noise",
-        "brown noise", "the rain", "sounds",
+        "sleep sounds",
+        "sleep sound",
+        "sleepy sounds",
+        "play sleep sounds",
+        "rain",
+        "rain sounds",
+        "ocean",
+        "ocean sounds",
+        "waves",
+        "sea",
+        "white noise",
+        "brown noise",
+        "the rain",
+        "sounds",
     ),
     "yes": (
-        "yes", "yes please", "okay", "ok", "yeah", "yep", "sure", "alright", "all right",
-        "uh huh", "of course", "please", "let's do it",
+        "yes",
+        "yes please",
+        "okay",
+        "ok",
+        "yeah",
+        "yep",
+        "sure",
+        "alright",
+        "all right",
+        "uh huh",
+        "of course",
+        "please",
+        "let's do it",
     ),
     "no": (
-        "no", "not now", "nope", "no thanks", "no thank you", "not yet", "later",
-        "i don't want", "don't want to", "i do not want", "no way",
+        "no",
+        "not now",
+        "nope",
+        "no thanks",
+        "no thank you",
+        "not yet",
+        "later",
+        "i don't want",
+        "don't want to",
+        "i do not want",
+        "no way",
     ),
 }
 
 # Equal specificity: stop is never outvoted, then the more urgent wins.
 PRIORITY: Final = (
-    "stop", "bad_dream", "goodnight", "repeat", "night.freeform", "night.shared",
-    "sleep_sounds", "story.continue", "story.start", "no", "yes",
+    "stop",
+    "bad_dream",
+    "goodnight",
+    "repeat",
+    "night.freeform",
+    "night.shared",
+    "sleep_sounds",
+    "story.continue",
+    "story.start",
+    "no",
+    "yes",
 )
 MAX_GAP: Final = 2
 MIN_CONFIDENCE: Final = 0.35
 """Below this the companion asks again instead of guessing."""
 
-_JOIN: Final = {("good", "night"): "goodnight", ("story", "time"): "storytime",
-                ("okay", "dokey"): "okay", ("o", "k"): "ok"}
+_JOIN: Final = {
+    ("good", "night"): "goodnight",
+    ("story", "time"): "storytime",
+    ("okay", "dokey"): "okay",
+    ("o", "k"): "ok",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +234,8 @@ def normalise(text: str) -> list[str]:
 
 
 _COMPILED: Final = {
-    intent: tuple((p, tuple(normalise(p))) for p in patterns) for intent, patterns in PATTERNS.items()
+    intent: tuple((p, tuple(normalise(p))) for p in patterns)
+    for intent, patterns in PATTERNS.items()
 }
 
 
@@ -148,7 +269,11 @@ def best_matches(text: str, allowed: frozenset[str] | None = None) -> list[Match
             continue
         best: Match | None = None
         for raw, pattern in patterns:
-            if pattern and _matches(tokens, pattern, intent != "no") and (best is None or len(pattern) > best.size):
+            if (
+                pattern
+                and _matches(tokens, pattern, intent != "no")
+                and (best is None or len(pattern) > best.size)
+            ):
                 best = Match(intent, raw, len(pattern), len(pattern) / max(1, len(tokens)))
         if best:
             found.append(best)
@@ -156,9 +281,7 @@ def best_matches(text: str, allowed: frozenset[str] | None = None) -> list[Match
     return found
 
 
-def classify(
-    transcript: Transcript | str, allowed: frozenset[str] | None = None
-) -> Intent:
+def classify(transcript: Transcript | str, allowed: frozenset[str] | None = None) -> Intent:
     """The intent of what was heard, or `none` when nothing fits well enough."""
     if isinstance(transcript, str):
         transcript = Transcript(transcript, 1.0, "text")

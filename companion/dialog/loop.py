@@ -50,6 +50,8 @@ class Turn:
     reply: Reply
     trailing_s: float
     """Audio between the last voiced frame and the end of the utterance."""
+    at_s: float = 0.0
+    """Where the utterance ended in the input, in seconds of audio."""
     compute_s: float = 0.0
     """Wall time from the end of the utterance to the first reply sample."""
 
@@ -144,7 +146,9 @@ class ListeningLoop:
         was_idle = self.state is State.IDLE
         self._to(State.UNDERSTANDING, "end of utterance")
         transcript = self.stt.finish()
-        logger.info("heard %r (%.2f, %s)", transcript.text, transcript.confidence, transcript.engine)
+        logger.info(
+            "heard %r (%.2f, %s)", transcript.text, transcript.confidence, transcript.engine
+        )
         if was_idle:
             transcript, woke = strip_wake(transcript, self.idle_grammar.prefix)
             if not woke:
@@ -152,17 +156,21 @@ class ListeningLoop:
                 self._listen(self.idle_grammar, None)
                 return
             if not transcript.text:
-                self._reply(self.brain.wake(), transcript, Intent("none", 0.0), trailing, ended_wall)
+                self._reply(
+                    self.brain.wake(), transcript, Intent("none", 0.0), trailing, ended_wall
+                )
                 return
         intent = classify(transcript)
         logger.info("intent %s (%.2f)", intent.name, intent.confidence)
-        self._reply(self.brain.respond(intent, transcript), transcript, intent, trailing, ended_wall)
+        self._reply(
+            self.brain.respond(intent, transcript), transcript, intent, trailing, ended_wall
+        )
 
     def _reply(
         self, reply: Reply, transcript: Transcript, intent: Intent, trailing: float, since: float
     ) -> None:
         self._to(State.REPLYING, intent.name)
-        turn = Turn(transcript, intent, reply, trailing)
+        turn = Turn(transcript, intent, reply, trailing, self._now)
         self.turns.append(turn)
         self.first_audio_at = None
         seconds = self.speak(reply)
@@ -228,5 +236,7 @@ def strip_wake(transcript: Transcript, wake_phrase: str) -> tuple[Transcript, bo
     wake, spoken = words(wake_phrase), words(transcript.text)
     if wake and spoken[: len(wake)] == wake:
         rest = " ".join(spoken[len(wake) :])
-        return Transcript(rest, transcript.confidence, transcript.engine, transcript.alternatives), True
+        return Transcript(
+            rest, transcript.confidence, transcript.engine, transcript.alternatives
+        ), True
     return transcript, False

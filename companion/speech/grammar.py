@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import logging
 import math
 import re
@@ -35,7 +36,7 @@ def arpa_bigram(phrases: Iterable[str]) -> str:
     bigrams: dict[str, Counter[str]] = defaultdict(Counter)
     for s in sentences:
         unigrams.update(s[1:])
-        for a, b in zip(s, s[1:], strict=False):
+        for a, b in itertools.pairwise(s):
             bigrams[a][b] += 1
     vocab = sorted(unigrams)
     total = sum(unigrams.values()) + _UNIGRAM_FLOOR * len(vocab)
@@ -75,15 +76,72 @@ def arpa_bigram(phrases: Iterable[str]) -> str:
 
 # espeak-ng IPA (as piper produces it) to the ARPAbet phones of the CMU dictionary.
 _IPA: Final = {
-    "aɪ": "AY", "aʊ": "AW", "eɪ": "EY", "oʊ": "OW", "ɔɪ": "OY", "tʃ": "CH", "dʒ": "JH",
-    "iː": "IY", "uː": "UW", "ɑː": "AA", "ɔː": "AO", "ɜː": "ER", "oː": "OW", "ɪɹ": "IH R",
-    "ɛɹ": "EH R", "ʊɹ": "UH R", "ɑːɹ": "AA R", "ɔːɹ": "AO R", "n̩": "AH N", "l̩": "AH L",
-    "i": "IY", "ɪ": "IH", "ᵻ": "IH", "ɛ": "EH", "e": "EH", "æ": "AE", "a": "AA", "ɑ": "AA",
-    "ɒ": "AA", "ɔ": "AO", "o": "OW", "ʊ": "UH", "u": "UW", "ʌ": "AH", "ə": "AH", "ɐ": "AH",
-    "ɚ": "ER", "ɝ": "ER", "p": "P", "b": "B", "t": "T", "d": "D", "k": "K", "g": "G",
-    "ɡ": "G", "f": "F", "v": "V", "θ": "TH", "ð": "DH", "s": "S", "z": "Z", "ʃ": "SH",
-    "ʒ": "ZH", "h": "HH", "m": "M", "n": "N", "ŋ": "NG", "l": "L", "ɫ": "L", "r": "R",
-    "ɹ": "R", "w": "W", "j": "Y", "ɾ": "D", "x": "HH", "ç": "HH",
+    "aɪ": "AY",
+    "aʊ": "AW",
+    "eɪ": "EY",
+    "oʊ": "OW",
+    "ɔɪ": "OY",
+    "tʃ": "CH",
+    "dʒ": "JH",
+    "iː": "IY",
+    "uː": "UW",
+    "ɑː": "AA",
+    "ɔː": "AO",
+    "ɜː": "ER",
+    "oː": "OW",
+    "ɪɹ": "IH R",
+    "ɛɹ": "EH R",
+    "ʊɹ": "UH R",
+    "ɑːɹ": "AA R",
+    "ɔːɹ": "AO R",
+    "n̩": "AH N",
+    "l̩": "AH L",
+    "i": "IY",
+    "ɪ": "IH",
+    "ᵻ": "IH",
+    "ɛ": "EH",
+    "e": "EH",
+    "æ": "AE",
+    "a": "AA",
+    "ɑ": "AA",
+    "ɒ": "AA",
+    "ɔ": "AO",
+    "o": "OW",
+    "ʊ": "UH",
+    "u": "UW",
+    "ʌ": "AH",
+    "ə": "AH",
+    "ɐ": "AH",
+    "ɚ": "ER",
+    "ɝ": "ER",
+    "p": "P",
+    "b": "B",
+    "t": "T",
+    "d": "D",
+    "k": "K",
+    "g": "G",
+    "ɡ": "G",
+    "f": "F",
+    "v": "V",
+    "θ": "TH",
+    "ð": "DH",
+    "s": "S",
+    "z": "Z",
+    "ʃ": "SH",
+    "ʒ": "ZH",
+    "h": "HH",
+    "m": "M",
+    "n": "N",
+    "ŋ": "NG",
+    "l": "L",
+    "ɫ": "L",
+    "r": "R",
+    "ɹ": "R",
+    "w": "W",
+    "j": "Y",
+    "ɾ": "D",
+    "x": "HH",
+    "ç": "HH",
 }
 _SKIP: Final = set("ˈˌː'ʔ-_ ̃")
 

@@ -53,7 +53,7 @@ class PocketsphinxEngine:
         self._use_open = False
         self._active = False
 
-    def _open_decoder(self):  # noqa: ANN202 - pocketsphinx has no type stubs
+    def _open_decoder(self):
         if self._open is None:
             from pocketsphinx import Decoder
 
@@ -175,7 +175,9 @@ def combine(
     body = r_words[len(lead) :] if has_prefix else r_words
     o_words = set(words(opened)) - set(lead)
     if not body:
-        return Transcript(restricted, 0.7 if restricted else 0.0, engine, (opened,) if opened else ())
+        return Transcript(
+            restricted, 0.7 if restricted else 0.0, engine, (opened,) if opened else ()
+        )
     agreement = sum(w in o_words for w in body) / len(body)
     if agreement >= 0.5 or not o_words:
         return Transcript(restricted, 0.5 + 0.5 * agreement, engine, (opened,) if opened else ())

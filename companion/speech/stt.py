@@ -42,9 +42,7 @@ def vosk_model_dirs(voices_dir: Path) -> list[Path]:
 
 
 def is_vosk_model(path: Path) -> bool:
-    return path.is_dir() and any(
-        (path / part).is_file() for part in ("am/final.mdl", "final.mdl")
-    )
+    return path.is_dir() and any((path / part).is_file() for part in ("am/final.mdl", "final.mdl"))
 
 
 def find_vosk_model(setting: str, voices_dir: Path) -> tuple[Path | None, str]:

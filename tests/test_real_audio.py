@@ -1,0 +1,107 @@
+"""The real sound path: sounddevice → PulseAudio null sinks, as on a speaker with a microphone.
+
+A WAV played into the sink "kid_mouth" reaches the companion's microphone (that sink's
+monitor); the companion speaks into the sink "luma_speaker", whose monitor is recorded.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import need
+
+pytestmark = [pytest.mark.audio, pytest.mark.slow]
+
+
+def pactl(*args: str) -> str:
+    return subprocess.run(
+        ["pactl", *args], check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+@pytest.fixture(scope="module")
+def pulse() -> Iterator[dict[str, str]]:
+    need("pulseaudio")
+    need("pactl")
+    if subprocess.run(["pulseaudio", "--check"], check=False).returncode != 0:
+        subprocess.run(
+            ["pulseaudio", "--start", "--system=false", "--exit-idle-time=-1", "--daemonize=yes"],
+            check=True,
+            capture_output=True,
+        )
+        for _ in range(50):
+            if subprocess.run(["pulseaudio", "--check"], check=False).returncode == 0:
+                break
+            time.sleep(0.1)
+    modules = [
+        pactl(
+            "load-module",
+            "module-null-sink",
+            f"sink_name={name}",
+            f"sink_properties=device.description={name}",
+        )
+        for name in ("kid_mouth", "luma_speaker")
+    ]
+    yield {"PULSE_SOURCE": "kid_mouth.monitor", "PULSE_SINK": "luma_speaker"}
+    for module in modules:
+        subprocess.run(["pactl", "unload-module", module], check=False)
+
+
+def wait_for(log: Path, text: str, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if text in log.read_text(errors="replace"):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_spoken_request_is_understood_and_answered_aloud(
+    pulse: dict[str, str],
+    speak: Callable[..., Path],
+    transcribe: Callable[[Path], str],
+    tmp_path: Path,
+) -> None:
+    need("paplay")
+    need("parecord")
+    request = speak("Hey Luma, tell me a story.", lead_s=0.5, tail_s=0.5)
+    config = tmp_path / "companion.toml"
+    config.write_text('[audio]\ninput_device = "pulse"\noutput_device = "pulse"\n')
+    log = tmp_path / "companion.log"
+    env = dict(os.environ, **pulse)
+    with log.open("w") as handle:
+        companion = subprocess.Popen(
+            [sys.executable, "-m", "companion", "run", "--config", str(config)],
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+    recording = tmp_path / "speaker.wav"
+    recorder = None
+    try:
+        assert wait_for(log, "ready in", 120), log.read_text()
+        recorder = subprocess.Popen(
+            ["parecord", "--device=luma_speaker.monitor", "--file-format=wav", str(recording)]
+        )
+        time.sleep(0.5)
+        subprocess.run(["paplay", "--device=kid_mouth", str(request)], check=True)
+        assert wait_for(log, "intent story.start", 20), log.read_text()
+        time.sleep(5)
+    finally:
+        if recorder is not None:
+            recorder.send_signal(signal.SIGINT)
+            recorder.wait(10)
+        companion.send_signal(signal.SIGTERM)
+        code = companion.wait(20)
+    text = log.read_text()
+    assert code == 0 and "Traceback" not in text, text
+    said = transcribe(recording)
+    assert "story" in said, said
