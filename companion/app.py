@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -75,12 +76,20 @@ class Speaker:
             self.cache.put(self.tts.name, rate, text, tuple(kept))
         return seconds
 
-    def warm(self, lines: list[str]) -> None:
-        """Synthesize the fixed phrases once, so replies start without waiting."""
+    def warm(self, lines: list[str], background: bool = True) -> None:
+        """Synthesize the fixed phrases once (in the background), so replies start at once."""
         self.fixed = frozenset(lines)
-        for line in lines:
-            audio = tuple(self.tts.synthesize(line, self.role.rate))
-            self.cache.put(self.tts.name, self.role.rate, line, audio)
+
+        def fill() -> None:
+            for line in lines:
+                if self.cache.get(self.tts.name, self.role.rate, line) is None:
+                    audio = tuple(self.tts.synthesize(line, self.role.rate))
+                    self.cache.put(self.tts.name, self.role.rate, line, audio)
+
+        if background:
+            threading.Thread(target=fill, name="phrase-cache", daemon=True).start()
+        else:
+            fill()
 
     def reply(self, reply: Reply) -> float:
         seconds = sum(self.say(line) for line in reply.lines)
@@ -101,6 +110,7 @@ class Companion:
         stt: SpeechToText | None = None,
         voice: tuple[PiperEngine, VoiceRole] | None = None,
         warm_all: bool = True,
+        wait_warm: bool = False,
     ) -> None:
         started = time.perf_counter()
         self.config = config
@@ -116,9 +126,8 @@ class Companion:
         if prepare is not None:
             prepare(idle)
             prepare(self.brain.command)
-        self.speaker.warm(self.brain.fixed_lines() if warm_all else [])
-        if not warm_all:
-            tts.warm()
+        tts.warm()
+        self.speaker.warm(self.brain.fixed_lines() if warm_all else [], background=not wait_warm)
         detector = VoiceDetector()
         listening = config.listening
         self.loop = ListeningLoop(

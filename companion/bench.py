@@ -135,7 +135,7 @@ def run_bench(config: Config, rounds: int = 2) -> dict[str, Any]:
                     WavOutput(folder / "out.wav"),
                     stt=_Timed(stt),
                     voice=(voice, VoiceRole()),
-                    warm_all=True,
+                    wait_warm=True,
                 )
                 companion.run()
                 turns = companion.loop.turns
