@@ -6,7 +6,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -55,6 +55,8 @@ class Speaker:
     cache: PhraseCache
     on_first_audio: Callable[[], None] | None = None
     fixed: frozenset[str] = frozenset()
+    _warming: threading.Thread | None = None
+    _stop_warming: threading.Event = field(default_factory=threading.Event)
 
     def say(self, text: str, rate: float | None = None, volume: float | None = None) -> float:
         """Speak one line; returns its length in seconds."""
@@ -82,14 +84,23 @@ class Speaker:
 
         def fill() -> None:
             for line in lines:
+                if self._stop_warming.is_set():
+                    return
                 if self.cache.get(self.tts.name, self.role.rate, line) is None:
                     audio = tuple(self.tts.synthesize(line, self.role.rate))
                     self.cache.put(self.tts.name, self.role.rate, line, audio)
 
         if background:
-            threading.Thread(target=fill, name="phrase-cache", daemon=True).start()
+            self._warming = threading.Thread(target=fill, name="phrase-cache", daemon=True)
+            self._warming.start()
         else:
             fill()
+
+    def close(self) -> None:
+        """Stop warming (onnxruntime must not be running while the process exits)."""
+        self._stop_warming.set()
+        if self._warming is not None:
+            self._warming.join()
 
     def reply(self, reply: Reply) -> float:
         seconds = sum(self.say(line) for line in reply.lines)
@@ -148,5 +159,9 @@ class Companion:
         try:
             self.loop.run(self.audio_in.chunks())
         finally:
-            self.audio_in.close()
-            self.audio_out.close()
+            self.close()
+
+    def close(self) -> None:
+        self.speaker.close()
+        self.audio_in.close()
+        self.audio_out.close()

@@ -56,8 +56,9 @@ def _startup_s() -> float:
         "    name = 'silence'\n"
         "    def chunks(self): return iter(())\n"
         "    def close(self): pass\n"
-        "Companion(Config(), Silence(), WavOutput('/dev/null'))\n"
+        "c = Companion(Config(), Silence(), WavOutput('/dev/null'))\n"
         "print(time.time() - t)\n"
+        "c.speaker.close()\n"
     )
     started = time.time()
     out = subprocess.run(

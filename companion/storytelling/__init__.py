@@ -1,0 +1,1 @@
+"""Stories: the file format, the storyteller, co-creation and safety."""
