@@ -15,13 +15,15 @@ from companion.audio.base import AudioInput, AudioOutput
 from companion.audio.segmenter import Segmenter, VoiceDetector
 from companion.config import Config
 from companion.dialog.intents import command_phrases
-from companion.dialog.loop import ListeningLoop
-from companion.dialog.replies import SimpleBrain
+from companion.dialog.loop import Brain, ListeningLoop
+from companion.host import Host
 from companion.messages import Grammar, Reply
-from companion.paths import data_dir
+from companion.paths import data_dir, state_dir
 from companion.speech.piper_engine import PiperEngine
 from companion.speech.stt import SpeechToText, open_recognizer
 from companion.speech.tts import PhraseCache, VoiceRole, load_voice_roles, resolve_voice
+from companion.state.store import Store
+from companion.storytelling.format import load_library
 
 logger = logging.getLogger(__name__)
 
@@ -103,9 +105,32 @@ class Speaker:
             self._warming.join()
 
     def reply(self, reply: Reply) -> float:
-        seconds = sum(self.say(line) for line in reply.lines)
+        seconds = 0.0
+        for line in reply.lines:
+            if isinstance(line, str):
+                seconds += self.say(line)
+                continue
+            seconds += self.say(
+                line.text, self.role.rate * line.rate, self.role.volume * line.volume
+            )
+            if line.pause_s > SENTENCE_PAUSE_S:
+                gap = line.pause_s - SENTENCE_PAUSE_S
+                self.output.play(
+                    np.zeros(int(self.tts.sample_rate * gap), np.float32), self.tts.sample_rate
+                )
+                seconds += gap
         self.output.wait()
         return seconds
+
+
+def make_host(config: Config, store: Store | None = None) -> Host:
+    """Stories from stories/ (broken files are logged and skipped) and the state database."""
+    stories, _ = load_library(data_dir("stories"))
+    return Host(config, stories, store or open_store())
+
+
+def open_store() -> Store:
+    return Store(state_dir() / "companion.db")
 
 
 class Companion:
@@ -122,6 +147,8 @@ class Companion:
         voice: tuple[PiperEngine, VoiceRole] | None = None,
         warm_all: bool = True,
         wait_warm: bool = False,
+        brain: Brain | None = None,
+        store: Store | None = None,
     ) -> None:
         started = time.perf_counter()
         self.config = config
@@ -130,15 +157,20 @@ class Companion:
         audio_out.cap = min(audio_out.cap, config.volume.day)
         self.stt = stt or load_recognizer(config)
         tts, role = voice or load_voice(config)
-        self.brain = SimpleBrain(config.listener_name, config.speech.wake_name)
+        self.host = brain if isinstance(brain, Host) else None
+        if brain is None:
+            self.host = make_host(config, store)
+            brain = self.host
+        self.brain = brain
         self.speaker = Speaker(tts, audio_out, role, PhraseCache())
         idle = idle_grammar(config)
         prepare = getattr(self.stt, "prepare", None)
         if prepare is not None:
             prepare(idle)
-            prepare(self.brain.command)
+            prepare(Grammar("command", command_phrases(), open=True))
         tts.warm()
-        self.speaker.warm(self.brain.fixed_lines() if warm_all else [], background=not wait_warm)
+        fixed = self.host.simple.fixed_lines() if self.host is not None and warm_all else []
+        self.speaker.warm(fixed, background=not wait_warm)
         detector = VoiceDetector()
         listening = config.listening
         self.loop = ListeningLoop(

@@ -29,6 +29,26 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("wav")
     p.add_argument("--config")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument(
+        "--expect",
+        metavar="KIND",
+        help="hear it as the answer to a question: colour, animal, name, place, object, "
+        "sound, feeling, free or yes/no",
+    )
+
+    p = sub.add_parser("stories", help="list the stories that load (and why others do not)")
+    p.add_argument("--json", action="store_true", help="print a JSON list")
+
+    p = sub.add_parser("tell", help="tell one story, by voice or in the terminal")
+    p.add_argument("story_id")
+    p.add_argument("--text", action="store_true", help="in the terminal: answers from stdin")
+    p.add_argument("--config")
+    p.add_argument("--input-wav", help="use a WAV file as the microphone")
+    p.add_argument("--output-wav", help="write what the companion says to a WAV file")
+    p.add_argument("--listener", action="append", help="who is listening (repeat for turns)")
+
+    p = sub.add_parser("journal", help="the stories told and made up, as Markdown")
+    p.add_argument("--nights", type=int, help="only the last N nights")
 
     p = sub.add_parser("say", help="speak TEXT with the configured voice")
     p.add_argument("text")
@@ -71,6 +91,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return err.exit_code
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # e.g. `companion journal | head`
+        sys.stderr.close()
+        return 0
 
 
 def _config(args: argparse.Namespace):
@@ -119,10 +142,98 @@ def cmd_hear(args: argparse.Namespace) -> int:
         "engine": heard.engine,
         "wake": woke,
     }
+    if args.expect:
+        result["answer"] = _expected_answer(args, config, audio_path=args.wav)
     if args.json:
         print(json.dumps(result))
     else:
         print(f'heard "{heard.text}" → {intent.name} ({intent.confidence:.2f}, {heard.engine})')
+    return 0
+
+
+def _expected_answer(args: argparse.Namespace, config, audio_path: str) -> str | None:
+    """Hear the file again with the grammar of that kind of answer; the safe answer or None."""
+    from companion.app import load_recognizer
+    from companion.audio.files import WavInput
+    from companion.audio.segmenter import Segmenter, VoiceDetector
+    from companion.dialog.loop import first_utterance
+    from companion.messages import Grammar
+    from companion.storytelling.format import KINDS
+    from companion.storytelling.safety import WordSafety, answer_for, grammar_phrases
+
+    kind = args.expect.lower().replace("color", "colour")
+    if kind in ("yes/no", "yesno", "yes-no"):
+        from companion.dialog.intents import classify
+
+        grammar = Grammar("yes/no", ("yes", "no", "okay", "not now", "yes please", "no thanks"))
+    elif kind in KINDS:
+        grammar = Grammar(kind, grammar_phrases(kind, (), config.family.names), open=True)
+    else:
+        raise CompanionError(f"--expect: {args.expect!r} is not one of: {', '.join(KINDS)}, yes/no")
+    listening = config.listening
+    heard = first_utterance(
+        WavInput(audio_path).chunks(),
+        VoiceDetector().is_speech,
+        Segmenter(listening.trailing_silence_s, listening.max_utterance_s),
+        load_recognizer(config),
+        grammar,
+    )
+    if heard is None:
+        return None
+    if grammar.name == "yes/no":
+        name = classify(heard, allowed=frozenset({"yes", "no"})).name
+        return None if name == "none" else name
+    return answer_for(kind, heard.text, WordSafety.with_words(config.safety.blocked_words))
+
+
+def cmd_stories(args: argparse.Namespace) -> int:
+    from companion.paths import data_dir
+    from companion.storytelling.format import load_library
+
+    stories, problems = load_library(data_dir("stories"))
+    for line in problems:
+        print(line, file=sys.stderr)
+    if args.json:
+        print(json.dumps([s.summary() for s in stories], indent=1))
+    else:
+        for s in stories:
+            ages = f"{s.ages[0]}-{s.ages[1]}"
+            print(f"{s.id:48} {s.minutes:2} min  ages {ages:5}  {s.title}")
+    return 0
+
+
+def cmd_tell(args: argparse.Namespace) -> int:
+    from companion.app import make_host
+
+    config = _config(args)
+    host = make_host(config)
+    if args.listener:
+        host.listeners = tuple(args.listener)
+    story = host.stories.get(args.story_id)
+    if story is None:
+        known = ", ".join(sorted(host.stories)) or "none"
+        raise CompanionError(f"no story with id {args.story_id!r} (known: {known})")
+    if args.text:
+        from companion.host import tell_text
+
+        tell_text(host, story, lambda: sys.stdin.readline() or None, sys.stdout)
+        return 0
+    companion = _companion(args, config, host)
+    companion.loop.begin(host.start_story(story))
+    _stop_on_sigterm()
+    try:
+        companion.run()
+    except KeyboardInterrupt:
+        logger.info("stopped")
+    return 0
+
+
+def cmd_journal(args: argparse.Namespace) -> int:
+    from companion.app import open_store
+    from companion.state.store import journal_markdown
+
+    store = open_store()
+    print(journal_markdown(store.journal(args.nights)))
     return 0
 
 
@@ -154,12 +265,12 @@ def _stop_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, stop)
 
 
-def cmd_run(args: argparse.Namespace) -> int:
+def _companion(args: argparse.Namespace, config, host=None):
+    """The loop on the configured devices, or on --input-wav / --output-wav."""
     from companion.app import Companion
     from companion.audio.devices import DeviceInput, DeviceOutput
     from companion.audio.files import WavInput, WavOutput
 
-    config = _config(args)
     audio_in = (
         WavInput(args.input_wav) if args.input_wav else DeviceInput(config.audio.input_device)
     )
@@ -168,7 +279,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         if args.output_wav
         else DeviceOutput(config.audio.output_device, cap=config.volume.day)
     )
-    companion = Companion(config, audio_in, audio_out, half_duplex=not args.output_wav)
+    return Companion(config, audio_in, audio_out, half_duplex=not args.output_wav, brain=host)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    companion = _companion(args, _config(args))
     _stop_on_sigterm()
     try:
         companion.run()
@@ -237,4 +352,7 @@ COMMANDS = {
     "devices": cmd_devices,
     "voices": cmd_voices,
     "bench": cmd_bench,
+    "stories": cmd_stories,
+    "tell": cmd_tell,
+    "journal": cmd_journal,
 }

@@ -58,9 +58,23 @@ class Intent:
 
 
 @dataclass(frozen=True, slots=True)
+class Line:
+    """One thing to say, with its pace: `rate` and `volume` multiply the voice's own."""
+
+    text: str
+    rate: float = 1.0
+    volume: float = 1.0
+    pause_s: float = 0.3
+    """Silence after the line."""
+
+
+@dataclass(frozen=True, slots=True)
 class Reply:
     """What the companion says next; `expect` keeps the conversation open for an answer."""
 
-    lines: tuple[str, ...]
+    lines: tuple[str | Line, ...]
     expect: Grammar | None = None
     sounds: tuple[str, ...] = field(default=())
+
+    def text(self) -> str:
+        return " ".join(line if isinstance(line, str) else line.text for line in self.lines)

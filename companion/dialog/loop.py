@@ -199,6 +199,12 @@ class ListeningLoop:
         empty = Transcript("", 0.0, "silence")
         self._reply(reply, empty, Intent("none", 0.0), 0.0, time.perf_counter())
 
+    def begin(self, reply: Reply) -> None:
+        """Start by speaking (a story told on request), then listen as the reply asks."""
+        self._reply(
+            reply, Transcript("", 1.0, "start"), Intent("none", 1.0), 0.0, time.perf_counter()
+        )
+
     def mark_first_audio(self) -> None:
         """Called by the speaker when the first sample of a reply leaves for the output."""
         if self.first_audio_at is None:

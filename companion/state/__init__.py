@@ -1,0 +1,1 @@
+"""Durable state: story progress and the parents' journal, in SQLite."""

@@ -1,0 +1,77 @@
+"""Made-up stories as JSON, so a freeform story can be resumed exactly as it was."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from companion.storytelling.format import Ask, Choose, Option, Say, Story
+
+
+def story_to_json(story: Story) -> dict[str, Any]:
+    steps: list[dict[str, Any]] = []
+    for step in story.steps:
+        if isinstance(step, Say):
+            steps.append({"say": list(step.paragraphs), "recap": step.recap})
+        elif isinstance(step, Ask):
+            steps.append(
+                {
+                    "ask": step.question,
+                    "slot": step.slot,
+                    "kind": step.kind,
+                    "defaults": list(step.defaults),
+                    "reply": step.reply,
+                }
+            )
+        else:
+            steps.append(
+                {
+                    "choose": step.question,
+                    "slot": step.slot,
+                    "options": [
+                        {"label": o.label, "words": list(o.words), "say": list(o.paragraphs)}
+                        for o in step.options
+                    ],
+                }
+            )
+    return {
+        "id": story.id,
+        "title": story.title,
+        "seed": story.seed,
+        "ages": list(story.ages),
+        "minutes": story.minutes,
+        "steps": steps,
+        "ending": list(story.ending),
+        "path": story.path,
+    }
+
+
+def story_from_json(data: dict[str, Any]) -> Story:
+    steps: list[Say | Ask | Choose] = []
+    for s in data["steps"]:
+        if "say" in s:
+            steps.append(Say(tuple(s["say"]), s.get("recap", "")))
+        elif "ask" in s:
+            steps.append(
+                Ask(s["ask"], s["slot"], s["kind"], tuple(s["defaults"]), s.get("reply", ""))
+            )
+        else:
+            steps.append(
+                Choose(
+                    s["choose"],
+                    tuple(
+                        Option(o["label"], tuple(o["words"]), tuple(o["say"])) for o in s["options"]
+                    ),
+                    s.get("slot", ""),
+                )
+            )
+    return Story(
+        data["id"],
+        data["title"],
+        data["seed"],
+        tuple(data["ages"]),
+        data["minutes"],
+        (),
+        tuple(steps),
+        tuple(data["ending"]),
+        data.get("path", ""),
+    )
