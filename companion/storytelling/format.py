@@ -10,7 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
+from companion.storytelling.safety import WordSafety, answer_for
+
 logger = logging.getLogger(__name__)
+_SAFE: Final = WordSafety()
 
 FORMAT_VERSION: Final = 1
 KINDS: Final = ("colour", "animal", "name", "place", "object", "sound", "feeling", "free")
@@ -292,6 +295,9 @@ def parse_story(text: str, where: str, expected_id: str | None = None) -> Story:
             defaults = c.words(raw, path, "defaults")
             if not defaults:
                 c.bad((*path, "defaults"), "an ask step needs at least one gentle default answer")
+            for default in defaults:
+                if answer_for(kind, default, _SAFE) is None:
+                    c.bad((*path, "defaults"), f"default {default!r} is not a safe {kind} answer")
             reply = c.text(raw, path, "reply", required=False)
             refs(reply, path, "reply", {slot})
             for key in set(raw) - {"ask", "slot", "kind", "defaults", "reply"}:
