@@ -1,0 +1,141 @@
+"""A story told by voice: answers spoken by piper go through the real input path and recognizer,
+and the child's words come back in the spoken story (transcribed from the output)."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from companion.app import Companion
+from companion.audio.files import WavInput, WavOutput
+from companion.audio.wav import read_wav, write_wav
+from companion.cli import main
+from companion.config import Child, Config, Family
+from companion.host import Host
+from companion.speech.tts import VoiceRole
+from companion.state.store import Store
+from companion.storytelling.format import parse_story
+
+pytestmark = pytest.mark.slow
+
+SHORT_STORY = """
+format = 1
+id = "owl-and-the-door"
+title = "The Owl and the Door"
+seed = "000_03c8bcb27e73f801.txt"
+ages = [4, 9]
+minutes = 1
+characters = ["Mila"]
+
+[[step]]
+say = "Mila found a little door in her dream."
+
+[[step]]
+ask = "What colour was the door?"
+slot = "door_colour"
+kind = "colour"
+defaults = ["silver"]
+reply = "A {door_colour} door."
+
+[[step]]
+ask = "Which animal was waiting there?"
+slot = "friend"
+kind = "animal"
+defaults = ["owl"]
+
+[[step]]
+choose = "Should they fly or sail?"
+
+[[step.option]]
+label = "fly"
+say = "They flew over the hills."
+
+[[step.option]]
+label = "sail"
+words = ["boat"]
+say = "They sailed in a little boat."
+
+[[step]]
+ask = "How did the {friend} feel?"
+slot = "feeling"
+kind = "feeling"
+defaults = ["sleepy"]
+
+[ending]
+say = "The {door_colour} door closed softly. The {feeling} {friend} went to sleep. Goodnight."
+"""
+
+
+def test_spoken_answers_become_the_spoken_story(
+    recognizer,
+    voice,
+    speak: Callable[..., Path],
+    transcribe: Callable[[Path], str],
+    tmp_path: Path,  # noqa: ANN001
+) -> None:
+    story = parse_story(SHORT_STORY, "stories/owl-and-the-door.toml", "owl-and-the-door")
+    parts = []
+    for answer in ("purple", "a tiger", "sail", "happy"):
+        audio, rate = read_wav(speak(answer, lead_s=1.0, tail_s=1.2))
+        parts.append(audio)
+    answers = tmp_path / "answers.wav"
+    write_wav(answers, np.concatenate(parts), rate)
+    config = Config(family=Family((Child("Mila", 6),)))
+    store = Store(tmp_path / "state.db")
+    host = Host(config, [story], store, random.Random(1))
+    out = WavOutput(tmp_path / "story.wav")
+    companion = Companion(
+        config,
+        WavInput(answers),
+        out,
+        stt=recognizer,
+        voice=(voice, VoiceRole()),
+        warm_all=False,
+        brain=host,
+    )
+    companion.loop.begin(host.start_story(story))
+    companion.run()
+    entry = store.journal()[-1]
+    assert [what for who, what in entry.exchanges if who == "Mila"] == [
+        "purple",
+        "tiger",
+        "sail",
+        "happy",
+    ]
+    assert "purple door closed softly" in entry.text and "happy tiger" in entry.text
+    assert "They sailed in a little boat." in entry.text
+    said = transcribe(tmp_path / "story.wav")
+    for word in ("purple", "tiger", "happy"):
+        assert word in said, (word, said)
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "answer"),
+    [
+        ("colour", "It was purple.", "purple"),
+        ("animal", "A tiger!", "tiger"),
+        ("yes/no", "Yes please.", "yes"),
+    ],
+)
+def test_hear_expect_kind(
+    speak: Callable[..., Path],
+    capsys: pytest.CaptureFixture[str],
+    kind: str,
+    text: str,
+    answer: str,
+) -> None:
+    assert main(["hear", str(speak(text)), "--expect", kind, "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["answer"] == answer
+
+
+def test_hear_expect_unknown_kind_is_one_line(
+    speak: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["hear", str(speak("purple")), "--expect", "smell"]) == 2
+    assert "--expect: 'smell' is not one of" in capsys.readouterr().err
