@@ -13,12 +13,14 @@ import numpy as np
 
 from companion.audio.base import AudioInput, AudioOutput
 from companion.audio.segmenter import Segmenter, VoiceDetector
+from companion.audio.sounds import SleepSounds
 from companion.config import Config
 from companion.dialog.intents import command_phrases
 from companion.dialog.loop import Brain, ListeningLoop
 from companion.host import Host
 from companion.messages import Grammar, Reply
 from companion.paths import data_dir, state_dir
+from companion.service import Watchdog, notify
 from companion.speech.piper_engine import PiperEngine
 from companion.speech.stt import SpeechToText, open_recognizer
 from companion.speech.tts import PhraseCache, VoiceRole, load_voice_roles, resolve_voice
@@ -28,6 +30,7 @@ from companion.storytelling.format import load_library
 logger = logging.getLogger(__name__)
 
 SENTENCE_PAUSE_S = 0.25
+REHEARSAL_SOUND_MINUTES = 1.0
 
 
 def idle_grammar(config: Config) -> Grammar:
@@ -173,27 +176,53 @@ class Companion:
         self.speaker.warm(fixed, background=not wait_warm)
         detector = VoiceDetector()
         listening = config.listening
+        self.sounds: SleepSounds | None = None
+        self.realtime = half_duplex
         self.loop = ListeningLoop(
             self.stt,
             detector.is_speech,
             Segmenter(listening.trailing_silence_s, listening.max_utterance_s),
             self.brain,
-            self.speaker.reply,
+            self.speak,
             idle,
             listening.silence_timeout_s,
             half_duplex=half_duplex,
         )
         self.speaker.on_first_audio = self.loop.mark_first_audio
+        self.watchdog = Watchdog()
+        self.loop.on_audio = self.watchdog.feed
         self.startup_s = time.perf_counter() - started
+        notify("READY=1")
         logger.info('ready in %.2f s; say "%s"', self.startup_s, config.speech.wake_phrase)
 
-    def run(self) -> None:
+    def speak(self, reply: Reply) -> float:
+        """Say a reply; start or stop sleep sounds; apply a new volume cap."""
+        if self.sounds is not None and (reply.stop_sounds or reply.lines or reply.sounds):
+            self.sounds.stop()
+            self.audio_out.stop()
+            self.sounds = None
+        if reply.cap is not None:
+            self.audio_out.cap = min(self.config.volume.day, reply.cap)
+        seconds = self.speaker.reply(reply)
+        for name in reply.sounds:
+            settings = self.config.sleep_sounds
+            minutes, fade = settings.minutes, settings.fade_minutes
+            if not self.realtime and minutes > REHEARSAL_SOUND_MINUTES:
+                # a recording of a rehearsal keeps one minute, faded the same way
+                fade, minutes = fade * REHEARSAL_SOUND_MINUTES / minutes, REHEARSAL_SOUND_MINUTES
+            self.sounds = SleepSounds(self.audio_out.play, name, minutes, fade, self.realtime)
+            self.sounds.start()
+        return seconds
+
+    def run(self, drain: bool = False) -> None:
         try:
-            self.loop.run(self.audio_in.chunks())
+            self.loop.run(self.audio_in.chunks(), drain=drain)
         finally:
             self.close()
 
     def close(self) -> None:
+        if self.sounds is not None:
+            self.sounds.stop()
         self.speaker.close()
         self.audio_in.close()
         self.audio_out.close()

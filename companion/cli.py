@@ -20,10 +20,20 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("run", help="listen and talk (the speech loop)")
+    p = sub.add_parser("run", help="listen and talk, and run the nightly routine on schedule")
     p.add_argument("--config", help="the parents' config file (TOML)")
     p.add_argument("--input-wav", help="use a WAV file as the microphone")
     p.add_argument("--output-wav", help="write what the companion says to a WAV file")
+    p.add_argument("--now", action="store_true", help="start tonight's routine at once (rehearse)")
+    p.add_argument("--mode", choices=("shared", "freeform"), help="with --now: tonight's mode")
+
+    p = sub.add_parser("schedule", help="the nights ahead: mode, wind-down and step times")
+    p.add_argument("--config")
+    p.add_argument("--days", type=int, default=7)
+    p.add_argument("--json", action="store_true", help="print a JSON list")
+
+    p = sub.add_parser("install-service", help="install and start the systemd service")
+    p.add_argument("--config", help="config file the service uses (copied to /etc/companion)")
 
     p = sub.add_parser("hear", help="what the idle companion understands in a WAV file")
     p.add_argument("wav")
@@ -283,13 +293,73 @@ def _companion(args: argparse.Namespace, config, host=None):
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    companion = _companion(args, _config(args))
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from companion.config import Config, find_config
+    from companion.routine.plan import night_plan
+    from companion.routine.scheduler import ConfigWatcher, RoutineScheduler
+
+    if args.mode and not args.now:
+        raise CompanionError("--mode goes with --now (tonight's mode is in the config)")
+    config = _config(args)
+    companion = _companion(args, config)
+    host = companion.host
+    scheduler = watcher = None
+    if host is not None and args.now:
+        today = datetime.now(ZoneInfo(config.timezone)).date()
+        plan = night_plan(config, today, args.mode)
+        if plan is None:
+            raise CompanionError(f"no bedtime is set for {today:%A} (see [bedtime] in the config)")
+        host.post_night(plan, rehearsal=True)
+    elif host is not None and host.store is not None and not args.input_wav:
+        scheduler = RoutineScheduler(config, host.store, host.post_night)
+        scheduler.start()
+        path = find_config(getattr(args, "config", None))
+        if path is not None:
+
+            def apply(new: Config) -> None:
+                scheduler.replan(new)
+                host.update_config(new)
+
+            watcher = ConfigWatcher(path, apply)
+            watcher.start()
     _stop_on_sigterm()
     try:
-        companion.run()
+        companion.run(drain=args.now)
     except KeyboardInterrupt:
         logger.info("stopped")
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown()
+        if watcher is not None:
+            watcher.stop()
     return 0
+
+
+def cmd_schedule(args: argparse.Namespace) -> int:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from companion.routine.plan import plans
+
+    config = _config(args)
+    if not 1 <= args.days <= 366:
+        raise CompanionError("--days must be from 1 to 366")
+    nights = plans(config, datetime.now(ZoneInfo(config.timezone)).date(), args.days)
+    if args.json:
+        print(json.dumps([n.to_json() for n in nights], indent=1))
+        return 0
+    for n in nights:
+        steps = ", ".join(f"{s.at:%H:%M} {s.step}" for s in n.steps)
+        print(f"{n.night:%a %d %b}  {n.mode:8}  bedtime {n.bedtime:%H:%M}  {steps}")
+    return 0
+
+
+def cmd_install_service(args: argparse.Namespace) -> int:
+    from companion.service import install_service
+
+    return install_service(args.config)
 
 
 def cmd_devices(args: argparse.Namespace) -> int:
@@ -355,4 +425,6 @@ COMMANDS = {
     "stories": cmd_stories,
     "tell": cmd_tell,
     "journal": cmd_journal,
+    "schedule": cmd_schedule,
+    "install-service": cmd_install_service,
 }

@@ -28,10 +28,11 @@ T = TypeVar("T")
 
 @dataclass(frozen=True, slots=True)
 class Child:
-    """A child in the family."""
+    """A child in the family; `bedtime` holds the weekdays where theirs differs."""
 
     name: str
     age: int
+    bedtime: tuple[tuple[str, time], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +100,66 @@ class SafetySettings:
     blocked_words: tuple[str, ...] = ()
 
 
+STEPS: Final = (
+    "announce",
+    "reminders",
+    "breathing",
+    "gratitude",
+    "story",
+    "goodnight",
+    "sleep_sounds",
+)
+SLEEP_SOUNDS: Final = ("rain", "ocean", "brown_noise")
+MODES: Final = ("shared", "freeform")
+
+
+@dataclass(frozen=True, slots=True)
+class RoutineSettings:
+    """The nightly wind-down."""
+
+    wind_down_minutes: int = 30
+    """The wind-down starts this long before bedtime."""
+    steps: tuple[str, ...] = STEPS
+    """In order; goodnight is said at bedtime, sleep sounds start a minute after."""
+    reminders: tuple[str, ...] = ("pyjamas on", "teeth brushed")
+    grace_minutes: int = 15
+    """A routine missed by longer than this (the device was off) is skipped, not run late."""
+    max_session_minutes: int = 60
+    """After this long the companion says goodnight and stops."""
+    child_can_switch: bool = True
+    """Whether a child may switch tonight between shared and freeform by voice."""
+    stories_after_goodnight: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class NightPlanSettings:
+    """Shared or freeform, per weekday, or alternating night by night."""
+
+    weekdays: tuple[tuple[str, str], ...] = ()
+    alternate: bool = False
+    modes: tuple[str, str] = ("shared", "freeform")
+
+
+@dataclass(frozen=True, slots=True)
+class SleepSoundSettings:
+    sound: str = "rain"
+    minutes: float = 30.0
+    fade_minutes: float = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class QuietHours:
+    """When the companion only answers sleep sounds, bad dreams and stop, at night volume."""
+
+    start: time = time(20, 30)
+    end: time = time(6, 30)
+
+    def contains(self, moment: time) -> bool:
+        if self.start <= self.end:
+            return self.start <= moment < self.end
+        return moment >= self.start or moment < self.end
+
+
 @dataclass(frozen=True, slots=True)
 class Config:
     """Everything the parents set, validated."""
@@ -110,6 +171,11 @@ class Config:
     listening: ListeningSettings = field(default_factory=ListeningSettings)
     bedtime: tuple[tuple[str, time], ...] = ()
     safety: SafetySettings = field(default_factory=SafetySettings)
+    routine: RoutineSettings = field(default_factory=RoutineSettings)
+    nights: NightPlanSettings = field(default_factory=NightPlanSettings)
+    sleep_sounds: SleepSoundSettings = field(default_factory=SleepSoundSettings)
+    quiet_hours: QuietHours = field(default_factory=QuietHours)
+    timezone: str = "UTC"
     path: str | None = None
 
     def bedtime_on(self, weekday: str) -> time | None:
@@ -251,11 +317,16 @@ def _family(reader: _Reader) -> Family:
         child = _Reader(item, reader.key(f"children[{i}]"), reader.problems)
         name = child.get("name", "", _person_name)
         age = child.get("age", 6, _whole(1, 17))
+        own = child.table("bedtime")
+        own_times = tuple(
+            (day, t) for day in WEEKDAYS if (t := own.get(day, None, parse_time)) is not None
+        )
+        own.finish()
         child.finish()
         if not name:
             child.problem("name", "is missing")
         else:
-            children.append(Child(name, age))
+            children.append(Child(name, age, own_times))
     adults = reader.get("adults", (), _names)
     reader.finish()
     return Family(tuple(children), adults)
@@ -288,6 +359,48 @@ def _words(value: Any) -> tuple[str, ...] | _Problem:
     if not isinstance(value, list) or not all(isinstance(w, str) for w in value):
         return _Problem('must be a list of words in quotes, like ["poop", "stupid"]')
     return tuple(w.strip().lower() for w in value if w.strip())
+
+
+STEP_MINUTES_HINT: Final = {"announce": 1, "reminders": 3, "breathing": 2, "gratitude": 5}
+
+
+def _bool(value: Any) -> bool | _Problem:
+    if not isinstance(value, bool):
+        return _Problem(f"{_show(value)} must be true or false")
+    return value
+
+
+def _steps(value: Any) -> tuple[str, ...] | _Problem:
+    if not isinstance(value, list) or not value:
+        return _Problem(f"must be a list of steps from: {', '.join(STEPS)}")
+    for item in value:
+        if item not in STEPS:
+            return _Problem(f"{_show(item)} is not a step (use: {', '.join(STEPS)})")
+    if len(set(value)) != len(value):
+        return _Problem("a step is listed twice")
+    return tuple(value)
+
+
+def _phrases(value: Any) -> tuple[str, ...] | _Problem:
+    if not isinstance(value, list) or not all(
+        isinstance(v, str) and 0 < len(v.strip()) <= 80 for v in value
+    ):
+        return _Problem('must be a list of short phrases, like ["pyjamas on", "teeth brushed"]')
+    return tuple(v.strip() for v in value)
+
+
+def _timezone(value: Any) -> str | _Problem:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    if not isinstance(value, str) or not re.fullmatch(
+        r"[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*", value
+    ):
+        return _Problem(f'{_show(value)} is not a time zone name like "Europe/London"')
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return _Problem(f'{_show(value)} is not a known time zone (e.g. "America/New_York")')
+    return value
 
 
 def _wake_name(value: Any) -> str | _Problem:
@@ -344,10 +457,73 @@ def parse_config(data: dict[str, Any], path: str | None = None) -> Config:
     safety = SafetySettings(blocked_words=sa.get("blocked_words", (), _words))
     sa.finish()
 
+    r = root.table("routine")
+    routine = RoutineSettings(
+        wind_down_minutes=r.get("wind_down_minutes", 30, _whole(10, 120)),
+        steps=r.get("steps", STEPS, _steps),
+        reminders=r.get("reminders", ("pyjamas on", "teeth brushed"), _phrases),
+        grace_minutes=r.get("grace_minutes", 15, _whole(0, 120)),
+        max_session_minutes=r.get("max_session_minutes", 60, _whole(10, 240)),
+        child_can_switch=r.get("child_can_switch", True, _bool),
+        stories_after_goodnight=r.get("stories_after_goodnight", False, _bool),
+    )
+    r.finish()
+    structured = sum(STEP_MINUTES_HINT.get(s, 0) for s in routine.steps) + 5
+    if routine.wind_down_minutes < structured:
+        problems.append(
+            f"routine.wind_down_minutes: {routine.wind_down_minutes} is too short for its steps "
+            f"(at least {structured})"
+        )
+
+    n = root.table("nights")
+    alternate = n.get("alternate", False, _bool)
+    weekdays = tuple(
+        (day, m) for day in WEEKDAYS if (m := n.get(day, None, _choice(MODES))) is not None
+    )
+    first = n.get("alternate_first", "shared", _choice(MODES))
+    n.finish()
+    nights = NightPlanSettings(
+        weekdays, alternate, (first, "freeform" if first == "shared" else "shared")
+    )
+
+    so = root.table("sleep_sounds")
+    sleep_sounds = SleepSoundSettings(
+        sound=so.get("sound", "rain", _choice(SLEEP_SOUNDS)),
+        minutes=so.get("minutes", 30.0, _number(0.05, 480)),
+        fade_minutes=so.get("fade_minutes", 10.0, _number(0, 480)),
+    )
+    so.finish()
+    if sleep_sounds.fade_minutes > sleep_sounds.minutes:
+        problems.append(
+            f"sleep_sounds.fade_minutes: {sleep_sounds.fade_minutes:g} is longer than "
+            f"sleep_sounds.minutes ({sleep_sounds.minutes:g})"
+        )
+
+    q = root.table("quiet_hours")
+    quiet = QuietHours(
+        start=q.get("start", time(20, 30), parse_time), end=q.get("end", time(6, 30), parse_time)
+    )
+    q.finish()
+    timezone = root.get("timezone", "UTC", _timezone)
+
     root.finish()
     if problems:
         raise ConfigError(problems, path)
-    return Config(family, speech, audio, volume, listening, bedtime, safety, path)
+    return Config(
+        family,
+        speech,
+        audio,
+        volume,
+        listening,
+        bedtime,
+        safety,
+        routine,
+        nights,
+        sleep_sounds,
+        quiet,
+        timezone,
+        path,
+    )
 
 
 def load_config(path: str | os.PathLike[str]) -> Config:

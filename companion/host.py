@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import logging
+import queue
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Final, TextIO
+from zoneinfo import ZoneInfo
 
 from companion.config import Config
 from companion.dialog.intents import classify, command_phrases
 from companion.dialog.replies import SimpleBrain
 from companion.messages import Grammar, Intent, Line, Reply, Transcript
+from companion.routine.night import NightSteps
+from companion.routine.plan import NightPlan
 from companion.state.store import Store
 from companion.storytelling.cocreate import bad_dream_story, freeform_story
 from companion.storytelling.engine import PARAGRAPH_PAUSE_S, Progress, Question, Storyteller
@@ -35,6 +39,13 @@ CONTROL_PHRASES: Final = (
 STOPPED: Final = "Okay, we'll stop here. I'll remember where we were."
 GOODNIGHT_MID_STORY: Final = "Goodnight, {name}. We'll finish the story another time."
 BAD_DREAM_RATE: Final = 0.85
+NIGHT_ALLOWED: Final = frozenset({"sleep_sounds", "bad_dream", "stop", "goodnight", "repeat"})
+SLEEPING_TIME: Final = "It's sleeping time now. Close your eyes, and I'll be right here."
+SWITCH_REFUSED: Final = (
+    "Tonight is a {mode} night. Your grown-ups planned it that way. Maybe next time!"
+)
+SWITCHED: Final = "Okay! Tonight will be a {mode} night."
+TOO_LATE: Final = "It's getting very late. Let's stop here, and finish another time. Goodnight."
 
 
 @dataclass
@@ -158,6 +169,138 @@ class Host:
         self.simple = SimpleBrain(config.listener_name, config.speech.wake_name)
         self.session: StorySession | None = None
         self.command = Grammar("command", command_phrases(), open=True)
+        self.events: queue.Queue[tuple[NightPlan, bool]] = queue.Queue()
+        self.night: NightSteps | None = None
+        self.last_night: NightSteps | None = None
+        self.night_started: datetime | None = None
+        self.after_goodnight = False
+        self.story_step_started = False
+        self.clock: Callable[[], datetime] = lambda: datetime.now(ZoneInfo(config.timezone))
+        self.on_night_done: Callable[[NightPlan], None] | None = None
+
+    def update_config(self, config: Config) -> None:
+        """A reloaded config: new names, words, caps and plan from now on."""
+        self.config = config
+        self.safety = WordSafety.with_words(config.safety.blocked_words)
+        if self.night is None and self.session is None:
+            self.listeners = (config.listener_name,)
+
+    # -- the nightly routine ---------------------------------------------------------
+
+    def post_night(self, plan: NightPlan, rehearsal: bool = False) -> None:
+        """Thread-safe: begin a night's routine at the next quiet moment."""
+        self.events.put((plan, rehearsal))
+
+    def _begin_night(self, plan: NightPlan, rehearsal: bool) -> None:
+        names = self.config.family.names or (self.config.listener_name,)
+        self.night = NightSteps(
+            plan, names, self.config.routine.reminders, self.safety, rehearsal=rehearsal
+        )
+        self.night_started = self.clock()
+        self.after_goodnight = False
+        self.story_step_started = False
+        logger.info("routine for %s (%s night) begins", plan.night, plan.mode)
+
+    def tick(self) -> Reply | None:
+        """Called when the loop is idle: start what is due (the routine's next step)."""
+        while not self.events.empty():
+            self._begin_night(*self.events.get_nowait())
+        night = self.night
+        if night is None or night.waiting_for_answer:
+            return None
+        if self.session is not None and not self.session.finished:
+            return None
+        limit = timedelta(minutes=self.config.routine.max_session_minutes)
+        if self.night_started and self.clock() - self.night_started > limit and not night.rehearsal:
+            return self._end_night(too_late=True)
+        if night.current == "story" and self.story_step_started:
+            night.advance()
+        if not night.due(self.clock()):
+            return None
+        return self._run_step(night)
+
+    def _run_step(self, night: NightSteps) -> Reply | None:
+        step = night.current
+        logger.info("routine step: %s", step)
+        if step == "announce":
+            lines = night.announce()
+        elif step == "reminders":
+            lines = night.reminder_lines()
+        elif step == "breathing":
+            lines = night.breathing()
+        elif step == "roll_call":
+            names = (*tuple(n.lower() for n in night.names), "everyone", "all of us")
+            return Reply(tuple(night.roll_call()), expect=Grammar("names", names, open=True))
+        elif step == "gratitude":
+            return Reply(tuple(night.start_gratitude()), expect=Grammar("gratitude", open=True))
+        elif step == "story":
+            self.story_step_started = True
+            return self._night_story(night)
+        elif step == "goodnight":
+            night.advance()
+            self.after_goodnight = True
+            self.session = None
+            return Reply(tuple(night.goodnight()), cap=self.config.volume.night)
+        elif step == "sleep_sounds":
+            night.advance()
+            return self._end_night(sounds=True)
+        else:
+            lines = []
+        night.advance()
+        return Reply(tuple(lines)) if lines else self.tick()
+
+    def _night_story(self, night: NightSteps) -> Reply:
+        if night.plan.mode == "freeform":
+            self.listeners = (night.present[0],)
+            story = self.resume_generated("freeform") or freeform_story(self.rng, night.present[0])
+            return self.start_story(story, mode="freeform")
+        self.listeners = night.present
+        story = self.choose_story()
+        if story is None:
+            night.advance()
+            return Reply(("There are no stories to tell tonight.",))
+        return self.start_story(story, mode="shared")
+
+    def _end_night(self, sounds: bool = False, too_late: bool = False) -> Reply:
+        night = self.night
+        assert night is not None
+        self.night = None
+        self.last_night = night
+        self.after_goodnight = True
+        if self.on_night_done is not None:
+            self.on_night_done(night.plan)
+        if too_late:
+            self.session = None
+            return Reply((TOO_LATE,), cap=self.config.volume.night)
+        chosen = (self.config.sleep_sounds.sound,) if sounds else ()
+        return Reply((), sounds=chosen, cap=self.config.volume.night)
+
+    def _night_answer(self, intent: Intent, text: str) -> Reply | None:
+        night = self.night
+        if night is None:
+            return None
+        if intent.name in ("night.shared", "night.freeform") and not self.story_step_started:
+            mode = intent.name.split(".")[1]
+            if not self.config.routine.child_can_switch:
+                return Reply((SWITCH_REFUSED.format(mode=night.plan.mode),))
+            from dataclasses import replace
+
+            night.plan = replace(night.plan, mode=mode)
+            return Reply((SWITCHED.format(mode=mode),))
+        if not night.waiting_for_answer:
+            return None
+        if intent.name == "stop" and control_intent(text):
+            night.advance()
+            return Reply(("Okay.",))
+        if night.current == "roll_call":
+            lines = night.take_roll_call(text)
+            night.advance()
+            return Reply(tuple(lines))
+        lines = night.take_gratitude(text or None)
+        if night.waiting_for_answer:
+            return Reply(tuple(lines), expect=Grammar("gratitude", open=True))
+        night.advance()
+        return Reply(tuple(lines))
 
     # -- starting activities ---------------------------------------------------------
 
@@ -199,9 +342,16 @@ class Host:
         return self.simple.wake()
 
     def respond(self, intent: Intent, transcript: Transcript) -> Reply:
+        night_reply = self._night_answer(intent, transcript.text)
+        if night_reply is not None:
+            return night_reply
+        if intent.name == "stop" and self.session is None:
+            return Reply(("Okay.",), stop_sounds=True)
         if self.session is not None and not self.session.finished:
             return self._answer(transcript.text)
         self.session = None
+        if self._sleeping_time() and intent.name not in self._allowed_at_night():
+            return Reply((SLEEPING_TIME,), cap=self.config.volume.night)
         if intent.name == "story.start" or (intent.name == "story.continue" and self._unfinished()):
             story = self.choose_story()
             if story is not None:
@@ -209,10 +359,22 @@ class Host:
         if intent.name == "night.freeform":
             story = self.resume_generated("freeform") or freeform_story(self.rng, self.listeners[0])
             return self.start_story(story, mode="freeform")
+        if intent.name == "sleep_sounds":
+            sound = self.config.sleep_sounds.sound
+            words = {"rain": "gentle rain", "ocean": "sleepy ocean", "brown_noise": "soft hush"}
+            return Reply((f"Here comes the {words[sound]}.",), sounds=(sound,))
         if intent.name == "bad_dream":
             story = bad_dream_story(self.rng, self.listeners[0])
             return self.start_story(story, mode="bad dream", base_rate=BAD_DREAM_RATE)
         return self.simple.respond(intent, transcript)
+
+    def _sleeping_time(self) -> bool:
+        return self.after_goodnight or self.config.quiet_hours.contains(self.clock().time())
+
+    def _allowed_at_night(self) -> frozenset[str]:
+        if self.config.routine.stories_after_goodnight:
+            return NIGHT_ALLOWED | {"story.start", "story.continue"}
+        return NIGHT_ALLOWED
 
     def _unfinished(self) -> bool:
         return bool(self.store and self.store.unfinished())
@@ -235,6 +397,8 @@ class Host:
         return self._reply(session.answer(text))
 
     def silence(self) -> Reply | None:
+        if self.night is not None and self.night.waiting_for_answer:
+            return self._night_answer(Intent("none", 0.0), "")
         if self.session is None or self.session.finished:
             return self.simple.silence()
         return self._reply(self.session.answer(None))

@@ -75,6 +75,10 @@ class Reply:
     lines: tuple[str | Line, ...]
     expect: Grammar | None = None
     sounds: tuple[str, ...] = field(default=())
+    """Sleep sounds to start after the lines."""
+    stop_sounds: bool = False
+    cap: float | None = None
+    """A new volume cap from now on (the night cap after goodnight)."""
 
     def text(self) -> str:
         return " ".join(line if isinstance(line, str) else line.text for line in self.lines)

@@ -21,6 +21,65 @@ from companion.speech.pocketsphinx_engine import PocketsphinxEngine
 from companion.speech.tts import DEFAULT_VOICE, voice_files
 
 ROOT = Path(__file__).resolve().parent.parent
+
+SHORT_STORY: str = """
+format = 1
+id = "owl-and-the-door"
+title = "The Owl and the Door"
+seed = "000_03c8bcb27e73f801.txt"
+ages = [4, 9]
+minutes = 1
+characters = ["Mila"]
+
+[[step]]
+say = "Mila found a little door in her dream."
+
+[[step]]
+ask = "What colour was the door?"
+slot = "door_colour"
+kind = "colour"
+defaults = ["silver"]
+reply = "A {door_colour} door."
+
+[[step]]
+ask = "Which animal was waiting there?"
+slot = "friend"
+kind = "animal"
+defaults = ["owl"]
+
+[[step]]
+choose = "Should they fly or sail?"
+
+[[step.option]]
+label = "fly"
+say = "They flew over the hills."
+
+[[step.option]]
+label = "sail"
+words = ["boat"]
+say = "They sailed in a little boat."
+
+[[step]]
+ask = "How did the {friend} feel?"
+slot = "feeling"
+kind = "feeling"
+defaults = ["sleepy"]
+
+[ending]
+say = "The {door_colour} door closed softly. The {feeling} {friend} went to sleep. Goodnight."
+"""
+
+
+@pytest.fixture(autouse=True)
+def private_state(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """Every test gets its own state folder: no test touches a real journal."""
+    folder = tmp_path_factory.mktemp("state")
+    monkeypatch.setenv("COMPANION_STATE_DIR", str(folder))
+    return folder
+
+
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 

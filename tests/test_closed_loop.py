@@ -96,9 +96,17 @@ def test_whole_loop_from_wav_to_reply(
     transcribe: Callable[[Path], str],
     tmp_path: Path,
 ) -> None:
-    from companion.app import Companion
-    from companion.speech.tts import VoiceRole
+    import random
 
+    from companion.app import Companion
+    from companion.host import Host
+    from companion.speech.tts import VoiceRole
+    from companion.state.store import Store
+    from companion.storytelling.format import parse_story
+    from tests.conftest import SHORT_STORY
+
+    story = parse_story(SHORT_STORY, "stories/owl-and-the-door.toml")
+    host = Host(CONFIG, [story], Store(tmp_path / "state.db"), random.Random(1))
     out = WavOutput(tmp_path / "reply.wav")
     companion = Companion(
         CONFIG,
@@ -107,13 +115,14 @@ def test_whole_loop_from_wav_to_reply(
         stt=recognizer,
         voice=(voice, VoiceRole()),
         warm_all=False,
+        brain=host,
     )
     companion.run()
     (turn,) = companion.loop.turns
     assert turn.intent.name == "story.start"
-    assert [t[1] for t in companion.loop.transitions] == ["understanding", "replying", "idle"]
+    assert [t[1] for t in companion.loop.transitions] == ["understanding", "replying", "listening"]
     said = transcribe(tmp_path / "reply.wav")
-    assert "story" in said, said
+    assert "dream" in said and "color" in said, said
 
 
 def test_conversation_turn_needs_no_wake_phrase(

@@ -20,55 +20,9 @@ from companion.host import Host
 from companion.speech.tts import VoiceRole
 from companion.state.store import Store
 from companion.storytelling.format import parse_story
+from tests.conftest import SHORT_STORY
 
 pytestmark = pytest.mark.slow
-
-SHORT_STORY = """
-format = 1
-id = "owl-and-the-door"
-title = "The Owl and the Door"
-seed = "000_03c8bcb27e73f801.txt"
-ages = [4, 9]
-minutes = 1
-characters = ["Mila"]
-
-[[step]]
-say = "Mila found a little door in her dream."
-
-[[step]]
-ask = "What colour was the door?"
-slot = "door_colour"
-kind = "colour"
-defaults = ["silver"]
-reply = "A {door_colour} door."
-
-[[step]]
-ask = "Which animal was waiting there?"
-slot = "friend"
-kind = "animal"
-defaults = ["owl"]
-
-[[step]]
-choose = "Should they fly or sail?"
-
-[[step.option]]
-label = "fly"
-say = "They flew over the hills."
-
-[[step.option]]
-label = "sail"
-words = ["boat"]
-say = "They sailed in a little boat."
-
-[[step]]
-ask = "How did the {friend} feel?"
-slot = "feeling"
-kind = "feeling"
-defaults = ["sleepy"]
-
-[ending]
-say = "The {door_colour} door closed softly. The {feeling} {friend} went to sleep. Goodnight."
-"""
 
 
 def test_spoken_answers_become_the_spoken_story(
@@ -76,7 +30,7 @@ def test_spoken_answers_become_the_spoken_story(
     voice,
     speak: Callable[..., Path],
     transcribe: Callable[[Path], str],
-    tmp_path: Path,  # noqa: ANN001
+    tmp_path: Path,
 ) -> None:
     story = parse_story(SHORT_STORY, "stories/owl-and-the-door.toml", "owl-and-the-door")
     parts = []

@@ -93,6 +93,8 @@ class ListeningLoop:
         self._now = 0.0
         self._last_voiced = 0.0
         self._finished = False
+        self.on_audio: Callable[[], None] | None = None
+        """Called for every chunk received (feeds the service watchdog)."""
 
     def _to(self, state: State, why: str) -> None:
         if state is not self.state:
@@ -100,20 +102,37 @@ class ListeningLoop:
             self.transitions.append((round(self._now, 3), state.value, why))
             self.state = state
 
+    def _tick(self) -> Reply | None:
+        tick = getattr(self.brain, "tick", None)
+        return tick() if tick is not None else None
+
     def finish(self) -> None:
         """Stop after the current step (e.g. on goodnight with a WAV input, or a signal)."""
         self._finished = True
 
-    def run(self, chunks: Iterable[AudioChunk]) -> None:
+    def run(self, chunks: Iterable[AudioChunk], drain: bool = False) -> None:
+        """Listen until the input ends; `drain`: then let what is under way finish in silence."""
         for chunk in chunks:
             self.step(chunk)
             if self._finished:
                 return
         if self._in_utterance:
             self._understand()
+        for _ in range(500 if drain else 0):
+            if self.state is State.LISTENING:
+                self._timeout()
+                continue
+            due = self._tick()
+            if due is None:
+                return
+            self._reply(
+                due, Transcript("", 1.0, "routine"), Intent("none", 1.0), 0.0, time.perf_counter()
+            )
 
     def step(self, chunk: AudioChunk) -> None:
         self._now = chunk.start_s + chunk.duration_s
+        if self.on_audio is not None:
+            self.on_audio()
         if self._now <= self._deaf_until:
             return
         speech = self.is_speech(chunk.samples)
@@ -121,6 +140,12 @@ class ListeningLoop:
             self._last_voiced = self._now
         if not self._in_utterance:
             self._preroll.append(chunk.samples)
+            if self.state is State.IDLE and not speech:
+                due = self._tick()
+                if due is not None:
+                    empty = Transcript("", 1.0, "routine")
+                    self._reply(due, empty, Intent("none", 1.0), 0.0, time.perf_counter())
+                    return
         event = self.segmenter.process(speech, chunk.duration_s)
         if event is Event.STARTED:
             self._in_utterance = True

@@ -245,14 +245,13 @@ class Storyteller:
                 p.attempts += 1
                 return [redirect], True
             lines.append(redirect)
-        elif value is None:
-            p.exchanges.append((who, "(quiet)"))
-            if p.attempts == 0:
-                p.attempts += 1
-                return [], True
+        elif value is None and p.attempts == 0:
+            p.attempts += 1
+            return [], True
         if value is None:
             value = self.rng.choice(step.defaults)
             lines.append(self.rng.choice(DEFAULT_PICKS).format(answer=value))
+            p.exchanges.append((who, f"(quiet; Luma chose {value})"))
         else:
             p.exchanges.append((who, value))
             if not step.reply:
