@@ -159,6 +159,7 @@ class Host:
         store: Store | None,
         rng: random.Random | None = None,
         listeners: tuple[str, ...] | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.config = config
         self.stories = {s.id: s for s in stories}
@@ -175,7 +176,9 @@ class Host:
         self.night_started: datetime | None = None
         self.after_goodnight = False
         self.story_step_started = False
-        self.clock: Callable[[], datetime] = lambda: datetime.now(ZoneInfo(config.timezone))
+        self.clock: Callable[[], datetime] = clock or (
+            lambda: datetime.now(ZoneInfo(self.config.timezone))
+        )
         self.on_night_done: Callable[[NightPlan], None] | None = None
 
     def update_config(self, config: Config) -> None:

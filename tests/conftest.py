@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -68,6 +69,11 @@ defaults = ["sleepy"]
 [ending]
 say = "The {door_colour} door closed softly. The {feeling} {friend} went to sleep. Goodnight."
 """
+
+
+def daytime() -> datetime:
+    """A fixed late afternoon, so tests do not depend on when they run (quiet hours)."""
+    return datetime(2026, 11, 20, 17, 0, tzinfo=UTC)
 
 
 @pytest.fixture(autouse=True)

@@ -17,7 +17,7 @@ from companion.dialog.loop import ListeningLoop, State, strip_wake
 from companion.dialog.replies import SimpleBrain
 from companion.messages import Grammar
 from companion.speech.pocketsphinx_engine import PocketsphinxEngine
-from tests.conftest import hear_file
+from tests.conftest import daytime, hear_file
 from tests.test_intents import EXAMPLES
 
 pytestmark = pytest.mark.slow
@@ -106,7 +106,7 @@ def test_whole_loop_from_wav_to_reply(
     from tests.conftest import SHORT_STORY
 
     story = parse_story(SHORT_STORY, "stories/owl-and-the-door.toml")
-    host = Host(CONFIG, [story], Store(tmp_path / "state.db"), random.Random(1))
+    host = Host(CONFIG, [story], Store(tmp_path / "state.db"), random.Random(1), clock=daytime)
     out = WavOutput(tmp_path / "reply.wav")
     companion = Companion(
         CONFIG,

@@ -20,7 +20,7 @@ from companion.host import Host
 from companion.speech.tts import VoiceRole
 from companion.state.store import Store
 from companion.storytelling.format import parse_story
-from tests.conftest import SHORT_STORY
+from tests.conftest import SHORT_STORY, daytime
 
 pytestmark = pytest.mark.slow
 
@@ -41,7 +41,7 @@ def test_spoken_answers_become_the_spoken_story(
     write_wav(answers, np.concatenate(parts), rate)
     config = Config(family=Family((Child("Mila", 6),)))
     store = Store(tmp_path / "state.db")
-    host = Host(config, [story], store, random.Random(1))
+    host = Host(config, [story], store, random.Random(1), clock=daytime)
     out = WavOutput(tmp_path / "story.wav")
     companion = Companion(
         config,

@@ -21,6 +21,7 @@ from companion.state.store import Store, journal_markdown
 from companion.storytelling.engine import Storyteller, pick_option
 from companion.storytelling.format import Ask, Choose, load_library
 from companion.storytelling.safety import WordSafety, answer_for
+from tests.conftest import daytime
 
 ROOT = Path(__file__).resolve().parent.parent
 STORY_ID = "s000-mila-and-the-secret-dream-door"
@@ -68,7 +69,7 @@ def answers_for(story, colour="purple", animal="tiger", name="Pip") -> list[str]
 
 def test_scripted_session_fills_every_slot(library, tmp_path: Path) -> None:
     store = Store(tmp_path / "state.db")
-    host = Host(config("Mila"), list(library.values()), store, random.Random(1))
+    host = Host(config("Mila"), list(library.values()), store, random.Random(1), clock=daytime)
     for story in library.values():
         answers = answers_for(story)
         run_text(host, story.id, answers)
@@ -89,7 +90,13 @@ def test_scripted_session_fills_every_slot(library, tmp_path: Path) -> None:
 
 
 def test_answers_go_into_the_story(library, tmp_path: Path) -> None:
-    host = Host(config("Mila"), list(library.values()), Store(tmp_path / "s.db"), random.Random(2))
+    host = Host(
+        config("Mila"),
+        list(library.values()),
+        Store(tmp_path / "s.db"),
+        random.Random(2),
+        clock=daytime,
+    )
     output = run_text(host, STORY_ID, ["purple", "a tiger", "Pip", "sail on the sleepy lake"])
     assert "The door was purple" in output or "purple door" in output
     assert "tiger" in output and "Pip" in output
@@ -101,7 +108,13 @@ def test_answers_go_into_the_story(library, tmp_path: Path) -> None:
 
 
 def test_silence_asks_again_then_takes_a_default(library, tmp_path: Path) -> None:
-    host = Host(config("Mila"), list(library.values()), Store(tmp_path / "s.db"), random.Random(3))
+    host = Host(
+        config("Mila"),
+        list(library.values()),
+        Store(tmp_path / "s.db"),
+        random.Random(3),
+        clock=daytime,
+    )
     output = run_text(host, STORY_ID, [""] * 12)
     first = next(s for s in library[STORY_ID].steps if isinstance(s, Ask))
     assert "Let me ask again." in output
@@ -162,7 +175,13 @@ def test_shared_night_takes_turns_by_name(library, tmp_path: Path) -> None:
 
 
 def test_story_control_words_at_a_question(library, tmp_path: Path) -> None:
-    host = Host(config("Mila"), list(library.values()), Store(tmp_path / "s.db"), random.Random(6))
+    host = Host(
+        config("Mila"),
+        list(library.values()),
+        Store(tmp_path / "s.db"),
+        random.Random(6),
+        clock=daytime,
+    )
     reply = host.start_story(library[STORY_ID])
     question = reply.lines[-1]
     again = host.respond(Intent("none", 0), Transcript("say that again", 1, "text"))
@@ -190,7 +209,9 @@ def test_narration_slows_and_softens_towards_the_end(library) -> None:
 def test_freeform_same_answers_different_stories(tmp_path: Path) -> None:
     texts = []
     for seed in (11, 12):
-        host = Host(config("Mila"), [], Store(tmp_path / f"f{seed}.db"), random.Random(seed))
+        host = Host(
+            config("Mila"), [], Store(tmp_path / f"f{seed}.db"), random.Random(seed), clock=daytime
+        )
         reply = host.respond(Intent("night.freeform", 1), Transcript("", 1, "text"))
         for answer in ["a little dragon", "the moon", "a shiny key", "owl", "they had cocoa"]:
             reply = host.respond(Intent("none", 0), Transcript(answer, 1, "text"))
@@ -204,7 +225,7 @@ def test_freeform_same_answers_different_stories(tmp_path: Path) -> None:
 
 
 def test_bad_dream_flow_makes_it_small_and_ends_calm(tmp_path: Path) -> None:
-    host = Host(config("Mila"), [], Store(tmp_path / "b.db"), random.Random(8))
+    host = Host(config("Mila"), [], Store(tmp_path / "b.db"), random.Random(8), clock=daytime)
     first = host.respond(Intent("bad_dream", 1), Transcript("i had a bad dream", 1, "text"))
     assert any("breath" in (line if isinstance(line, str) else line.text) for line in first.lines)
     assert all(isinstance(line, str) or line.rate < 1 for line in first.lines)
@@ -217,7 +238,7 @@ def test_bad_dream_flow_makes_it_small_and_ends_calm(tmp_path: Path) -> None:
 
 def test_journal_markdown_shows_who_said_what(library, tmp_path: Path) -> None:
     store = Store(tmp_path / "j.db")
-    host = Host(config("Mila"), list(library.values()), store, random.Random(9))
+    host = Host(config("Mila"), list(library.values()), store, random.Random(9), clock=daytime)
     run_text(host, STORY_ID, ["green", "owl", "Pip", "first"])
     md = journal_markdown(store.journal(nights=1))
     assert md.startswith("# Bedtime journal")
