@@ -73,3 +73,17 @@ def test_bench_prints_every_key(capsys: pytest.CaptureFixture[str]) -> None:
     assert 0 < result["tts_rtf"] < 10 and 0 < result["stt_rtf"] < 10
     assert 10 < result["peak_rss_mb"] < 24_000
     assert 0 <= result["intent_accuracy"]["plain"] <= 1
+
+
+def test_a_missing_microphone_names_the_setting(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text('[audio]\ninput_device = "no such microphone"\n')
+    assert main(["run", "--config", str(config)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    assert (
+        'audio.input_device: no microphone named "no such microphone"' in err or "PortAudio" in err
+    )
+    assert "companion devices" in err or "libportaudio2" in err

@@ -266,3 +266,22 @@ def test_schedule_command_shows_the_example_week(capsys: pytest.CaptureFixture[s
         assert bedtime.utcoffset() is not None
         assert datetime.fromisoformat(night["wind_down_at"]) == bedtime - timedelta(minutes=30)
         assert [s["step"] for s in night["steps"]][-2:] == ["goodnight", "sleep_sounds"]
+
+
+def test_the_watcher_notices_an_edited_file(tmp_path: Path) -> None:
+    import time as clock
+
+    path = tmp_path / "companion.toml"
+    path.write_text('timezone = "Europe/London"\n[bedtime]\nmonday = "19:30"\n')
+    applied: list = []
+    watcher = ConfigWatcher(path, applied.append)
+    watcher.start()
+    try:
+        clock.sleep(0.1)
+        path.write_text('timezone = "Europe/London"\n[bedtime]\nmonday = "20:15"\n')
+        deadline = clock.monotonic() + 10
+        while not applied and clock.monotonic() < deadline:
+            clock.sleep(0.1)
+    finally:
+        watcher.stop()
+    assert applied and applied[-1].bedtime_on("monday") == time(20, 15)
