@@ -14,7 +14,7 @@ from typing import Final
 logger = logging.getLogger(__name__)
 
 _WORD = re.compile(r"[a-z][a-z']*")
-_DISCOUNT: Final = 0.5
+_DISCOUNT: Final = 0.3
 _UNIGRAM_FLOOR: Final = 0.1
 
 
@@ -38,6 +38,9 @@ def arpa_bigram(phrases: Iterable[str]) -> str:
         unigrams.update(s[1:])
         for a, b in itertools.pairwise(s):
             bigrams[a][b] += 1
+    # Ending a sentence is only likely where a phrase ends: the back-off keeps </s> rare, so
+    # "the" alone never beats "the moon".
+    unigrams["</s>"] = 0
     vocab = sorted(unigrams)
     total = sum(unigrams.values()) + _UNIGRAM_FLOOR * len(vocab)
     p_uni = {w: (unigrams[w] + _UNIGRAM_FLOOR) / total for w in vocab}

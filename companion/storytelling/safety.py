@@ -250,8 +250,9 @@ def grammar_phrases(
     phrases = list(VOCABULARY.get(kind, ())) + [d.lower() for d in defaults]
     if kind == "name":
         phrases += [n.lower() for n in names]
-    if kind in ("colour", "animal"):
-        phrases += [f"a {p}" for p in VOCABULARY[kind]] + [
-            f"it was {p}" for p in VOCABULARY[kind][:20]
-        ]
+    if kind == "colour":
+        phrases += [f"it was {p}" for p in COLOURS[:20]]
+    if kind in ("animal", "place", "object", "sound"):
+        # answers come with an article: "a tiger", "the moon", "an owl"
+        phrases += [f"{article} {p}" for p in VOCABULARY[kind] for article in ("a", "the")]
     return tuple(dict.fromkeys(p for p in phrases if p))
