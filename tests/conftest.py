@@ -164,3 +164,20 @@ def hear_file(path: Path, recognizer: PocketsphinxEngine, grammar: Grammar) -> T
     return first_utterance(
         WavInput(path).chunks(), VoiceDetector().is_speech, segmenter, recognizer, grammar
     )
+
+
+def headless(config, wav: Path, out: Path, recognizer, voice, brain):
+    """The whole loop on WAV files with the session's engines and a given brain."""
+    from companion.app import Companion
+    from companion.audio.files import WavOutput
+    from companion.speech.tts import VoiceRole
+
+    return Companion(
+        config,
+        WavInput(wav),
+        WavOutput(out),
+        stt=recognizer,
+        voice=(voice, VoiceRole()),
+        warm_all=False,
+        brain=brain,
+    )

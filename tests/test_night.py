@@ -12,17 +12,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from companion.app import Companion
-from companion.audio.files import WavInput, WavOutput
 from companion.audio.wav import read_wav, write_wav
 from companion.config import parse_config
 from companion.host import SLEEPING_TIME, Host
 from companion.messages import Intent, Transcript
 from companion.routine.plan import night_plan
-from companion.speech.tts import VoiceRole
 from companion.state.store import Store
 from companion.storytelling.format import parse_story
-from tests.conftest import SHORT_STORY, daytime
+from tests.conftest import SHORT_STORY, daytime, headless
 
 CONFIG = {
     "timezone": "Europe/London",
@@ -56,16 +53,7 @@ def rehearse(mode: str, answers: Path, tmp_path: Path, recognizer, voice, **extr
     story = parse_story(SHORT_STORY, "stories/owl-and-the-door.toml")
     store = Store(tmp_path / "state.db")
     host = Host(config, [story], store, random.Random(3), clock=daytime)
-    out = WavOutput(tmp_path / f"{mode}.wav")
-    companion = Companion(
-        config,
-        WavInput(answers),
-        out,
-        stt=recognizer,
-        voice=(voice, VoiceRole()),
-        warm_all=False,
-        brain=host,
-    )
+    companion = headless(config, answers, tmp_path / f"{mode}.wav", recognizer, voice, host)
     plan = night_plan(config, FRIDAY, mode)
     assert plan is not None
     host.post_night(plan, rehearsal=True)

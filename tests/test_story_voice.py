@@ -11,16 +11,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from companion.app import Companion
-from companion.audio.files import WavInput, WavOutput
 from companion.audio.wav import read_wav, write_wav
 from companion.cli import main
 from companion.config import Child, Config, Family
 from companion.host import Host
-from companion.speech.tts import VoiceRole
 from companion.state.store import Store
 from companion.storytelling.format import parse_story
-from tests.conftest import SHORT_STORY, daytime
+from tests.conftest import SHORT_STORY, daytime, headless
 
 pytestmark = pytest.mark.slow
 
@@ -42,16 +39,7 @@ def test_spoken_answers_become_the_spoken_story(
     config = Config(family=Family((Child("Mila", 6),)))
     store = Store(tmp_path / "state.db")
     host = Host(config, [story], store, random.Random(1), clock=daytime)
-    out = WavOutput(tmp_path / "story.wav")
-    companion = Companion(
-        config,
-        WavInput(answers),
-        out,
-        stt=recognizer,
-        voice=(voice, VoiceRole()),
-        warm_all=False,
-        brain=host,
-    )
+    companion = headless(config, answers, tmp_path / "story.wav", recognizer, voice, host)
     companion.loop.begin(host.start_story(story))
     companion.run()
     entry = store.journal()[-1]
