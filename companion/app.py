@@ -172,7 +172,8 @@ class Companion:
             prepare(idle)
             prepare(Grammar("command", command_phrases(), open=True))
         tts.warm()
-        fixed = self.host.simple.fixed_lines() if self.host is not None and warm_all else []
+        fixed_lines = getattr(brain, "fixed_lines", None)
+        fixed = fixed_lines() if fixed_lines is not None and warm_all else []
         self.speaker.warm(fixed, background=not wait_warm)
         detector = VoiceDetector()
         listening = config.listening

@@ -52,18 +52,25 @@ def _startup_s() -> float:
         "from companion.app import Companion\n"
         "from companion.audio.files import WavOutput\n"
         "from companion.config import Config\n"
+        "from companion.state.store import Store\n"
         "class Silence:\n"
         "    name = 'silence'\n"
         "    def chunks(self): return iter(())\n"
         "    def close(self): pass\n"
-        "c = Companion(Config(), Silence(), WavOutput('/dev/null'))\n"
+        "from pathlib import Path\n"
+        "store = Store(Path(sys.argv[2]))\n"
+        "c = Companion(Config(), Silence(), WavOutput('/dev/null'), store=store)\n"
         "print(time.time() - t)\n"
         "c.speaker.close()\n"
     )
-    started = time.time()
-    out = subprocess.run(
-        [sys.executable, "-c", code, repr(started)], check=True, capture_output=True, text=True
-    )
+    with tempfile.TemporaryDirectory(prefix="companion-bench-") as tmp:
+        started = time.time()
+        out = subprocess.run(
+            [sys.executable, "-c", code, repr(started), f"{tmp}/state.db"],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
     return float(out.stdout.strip().splitlines()[-1])
 
 
@@ -105,6 +112,7 @@ def run_bench(config: Config, rounds: int = 2) -> dict[str, Any]:
     """Measure everything and return one flat JSON-ready dict."""
     from companion.app import Companion, load_recognizer
     from companion.audio.files import WavInput, WavOutput
+    from companion.dialog.replies import SimpleBrain
     from companion.paths import data_dir
     from companion.speech.piper_engine import PiperEngine
     from companion.speech.tts import DEFAULT_VOICE, VoiceRole, voice_files
@@ -130,6 +138,9 @@ def run_bench(config: Config, rounds: int = 2) -> dict[str, Any]:
             wav, starts = _utterances(voice, config.speech.wake_phrase, cents, folder)
             correct = total = 0
             for _ in range(rounds if label == "plain" else 1):
+                # the speech loop alone: every request is said to the idle companion and
+                # answered with a short reply (no story starts, nothing is written)
+                host = SimpleBrain(config.listener_name, config.speech.wake_name)
                 companion = Companion(
                     config,
                     WavInput(wav),
@@ -137,6 +148,7 @@ def run_bench(config: Config, rounds: int = 2) -> dict[str, Any]:
                     stt=_Timed(stt),
                     voice=(voice, VoiceRole()),
                     wait_warm=True,
+                    brain=host,
                 )
                 companion.run()
                 turns = companion.loop.turns

@@ -181,6 +181,10 @@ class Host:
         )
         self.on_night_done: Callable[[NightPlan], None] | None = None
 
+    def fixed_lines(self) -> list[str]:
+        """Every fixed line, for the phrase cache."""
+        return [*self.simple.fixed_lines(), STOPPED, SLEEPING_TIME, "Okay."]
+
     def update_config(self, config: Config) -> None:
         """A reloaded config: new names, words, caps and plan from now on."""
         self.config = config
