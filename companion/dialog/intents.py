@@ -40,6 +40,10 @@ PATTERNS: Final[dict[str, tuple[str, ...]]] = {
         "a story please",
         "new story",
         "another story",
+        "tell me a bedtime story",
+        "could you tell me a story",
+        "could you tell me a bedtime story",
+        "read me a bedtime story",
         "once upon a time",
         "start a story",
         "story",
@@ -72,6 +76,7 @@ PATTERNS: Final[dict[str, tuple[str, ...]]] = {
         "everybody together",
         "all of us",
         "with everyone",
+        "everyone together tonight",
     ),
     "night.freeform": (
         "freeform night",
@@ -87,6 +92,8 @@ PATTERNS: Final[dict[str, tuple[str, ...]]] = {
         "invent a story",
         "made up story",
         "make up a new story",
+        "can we make up a story",
+        "let's make up a story",
     ),
     "stop": (
         "stop",
@@ -128,6 +135,11 @@ PATTERNS: Final[dict[str, tuple[str, ...]]] = {
         "scared",
         "had a scary dream",
         "woke up scared",
+        "i had a bad dream",
+        "i had a nightmare",
+        "i have a bad dream",
+        "i have a nightmare",
+        "i had a scary dream",
     ),
     "repeat": (
         "say that again",
@@ -155,6 +167,8 @@ PATTERNS: Final[dict[str, tuple[str, ...]]] = {
         "white noise",
         "brown noise",
         "the rain",
+        "can i have the rain",
+        "can i have the ocean",
         "sounds",
     ),
     "yes": (

@@ -21,6 +21,10 @@ from companion.speech.stt import SpeechToText
 logger = logging.getLogger(__name__)
 
 ECHO_GUARD_S: Final = 0.3
+EARLY_TRAILING_S: Final = 0.24
+"""Trailing silence once what was said is already a whole expected phrase (Kaldi's rule)."""
+CLEAR_TRAILING_S: Final = 0.45
+"""Trailing silence when what was said already asks clearly for one thing."""
 """After speaking on a real speaker, this much more input is ignored (the room's echo)."""
 
 
@@ -93,6 +97,8 @@ class ListeningLoop:
         self._now = 0.0
         self._last_voiced = 0.0
         self._finished = False
+        self._complete: bool | None = None
+        self._clear = False
         self.on_audio: Callable[[], None] | None = None
         """Called for every chunk received (feeds the service watchdog)."""
 
@@ -101,6 +107,21 @@ class ListeningLoop:
             logger.debug("%.2fs %s → %s (%s)", self._now, self.state.value, state.value, why)
             self.transitions.append((round(self._now, 3), state.value, why))
             self.state = state
+
+    def _trailing_for(self, speech: bool) -> float | None:
+        """The short trailing silence when the utterance so far is a complete expected phrase."""
+        if speech or not self._in_utterance or not self.grammar.phrases:
+            self._complete = None
+            return None
+        if self.segmenter.silence_run_s + 0.03 < EARLY_TRAILING_S:
+            return None
+        if not self._complete:  # the decoder may lag a frame or two: look again
+            partial = self.stt.partial()
+            self._complete = is_complete(partial, self.grammar)
+            self._clear = not self._complete and _clear_command(partial, self.grammar)
+        if self._complete:
+            return EARLY_TRAILING_S
+        return CLEAR_TRAILING_S if self._clear else None
 
     def _tick(self) -> Reply | None:
         tick = getattr(self.brain, "tick", None)
@@ -146,7 +167,7 @@ class ListeningLoop:
                     empty = Transcript("", 1.0, "routine")
                     self._reply(due, empty, Intent("none", 1.0), 0.0, time.perf_counter())
                     return
-        event = self.segmenter.process(speech, chunk.duration_s)
+        event = self.segmenter.process(speech, chunk.duration_s, self._trailing_for(speech))
         if event is Event.STARTED:
             self._in_utterance = True
             self.stt.start(self.grammar)
@@ -234,6 +255,25 @@ class ListeningLoop:
         """Called by the speaker when the first sample of a reply leaves for the output."""
         if self.first_audio_at is None:
             self.first_audio_at = time.perf_counter()
+
+
+_EXPECTED: dict[tuple[str, ...], frozenset[str]] = {}
+
+
+def is_complete(text: str, grammar: Grammar) -> bool:
+    """Whether `text` is one of the grammar's phrases, whole (the wake phrase alone is not)."""
+    expected = _EXPECTED.get(grammar.phrases)
+    if expected is None:
+        expected = frozenset(" ".join(words(p)) for p in grammar.phrases)
+        _EXPECTED[grammar.phrases] = expected
+    said, lead = words(text), words(grammar.prefix)
+    rest = said[len(lead) :] if lead and said[: len(lead)] == lead else said
+    return bool(rest) and (" ".join(said) in expected or " ".join(rest) in expected)
+
+
+def _clear_command(text: str, grammar: Grammar) -> bool:
+    said, _ = strip_wake(Transcript(text, 1.0, "partial"), grammar.prefix)
+    return bool(said.text) and classify(said).confidence >= 0.75
 
 
 def first_utterance(

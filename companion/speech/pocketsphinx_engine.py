@@ -45,13 +45,16 @@ class PocketsphinxEngine:
         self._cmudict = _dictionary()
         seed = self._workdir / "seed.dict"
         seed.write_text("yes Y EH S\nno N OW\n", encoding="utf-8")
-        self._restricted = Decoder(samprate=16000, lm=None, dict=str(seed), loglevel="FATAL")
+        self._restricted = Decoder(
+            samprate=16000, lm=None, dict=str(seed), loglevel="FATAL", fwdflat=False
+        )
         self._open = None  # loaded on first open turn: it costs ~0.5 s and ~40 MB
         self._known: set[str] = {"yes", "no"}
         self._searches: dict[str, str] = {}
         self._grammar = Grammar("idle")
         self._use_open = False
         self._active = False
+        self._open_pending = False
 
     def _open_decoder(self):
         if self._open is None:
@@ -105,7 +108,11 @@ class PocketsphinxEngine:
             self._restricted.activate_search(search)
             self._restricted.start_utt()
         if self._use_open:
-            self._open_decoder().start_utt()
+            decoder = self._open_decoder()
+            if self._open_pending:
+                decoder.end_utt()
+                self._open_pending = False
+            decoder.start_utt()
         self._active = True
 
     def feed(self, samples: np.ndarray) -> None:
@@ -128,8 +135,14 @@ class PocketsphinxEngine:
             restricted = _clean(hyp.hypstr if hyp else "")
         if self._use_open:
             decoder = self._open_decoder()
-            decoder.end_utt()
-            hyp = decoder.hyp()
+            if self._use_restricted and _whole_phrase(restricted, self._grammar):
+                # the expected phrase was said: the open model's first pass is enough to
+                # confirm it, and its slower final pass can wait for the next utterance
+                hyp = decoder.hyp()
+                self._open_pending = True
+            else:
+                decoder.end_utt()
+                hyp = decoder.hyp()
             opened = _clean(hyp.hypstr if hyp else "")
         self._active = False
         return combine(
@@ -144,6 +157,14 @@ class PocketsphinxEngine:
 
     def close(self) -> None:
         shutil.rmtree(self._workdir, ignore_errors=True)
+
+
+def _whole_phrase(text: str, grammar: Grammar) -> bool:
+    said = words(text)
+    lead = words(grammar.prefix)
+    if lead and said[: len(lead)] == lead:
+        said = said[len(lead) :]
+    return bool(said) and " ".join(said) in {" ".join(words(p)) for p in grammar.phrases}
 
 
 def _clean(text: str) -> str:
