@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Final
 
@@ -162,8 +163,12 @@ def run_bench(config: Config, rounds: int = 2) -> dict[str, Any]:
                 stt_audio += timed.audio_s
             accuracy[label] = round(correct / total, 3)
 
+    first_audio = _story_first_audio(voice)
+    idle_cpu = _idle_cpu_pct(config, stt, voice)
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {
+        "story_first_audio_s": round(first_audio, 3),
+        "idle_cpu_pct": round(idle_cpu, 2),
         "latency_p50_s": round(statistics.median(latencies), 3),
         "latency_p95_s": round(float(np.percentile(latencies, 95)), 3),
         "tts_rtf": round(tts_rtf, 4),
@@ -175,6 +180,61 @@ def run_bench(config: Config, rounds: int = 2) -> dict[str, Any]:
         "engine": stt.name,
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}",
     }
+
+
+def _story_first_audio(voice: Any) -> float:
+    """A story paragraph: from the request to say it to its first audio, median of 5."""
+    times = []
+    for _ in range(5):
+        t = time.perf_counter()
+        next(iter(voice.synthesize(STORY_PARAGRAPH)))
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def _idle_cpu_pct(config: Config, stt: Any, voice: Any, seconds: float = 60.0) -> float:
+    """CPU per second of quiet room noise while waiting for the wake phrase, as % of one core.
+
+    The loop is fed the audio as fast as it takes it; CPU time over audio time is what the
+    same loop costs in real time.
+    """
+    from companion.app import Companion
+    from companion.audio.files import WavOutput
+    from companion.dialog.replies import SimpleBrain
+    from companion.messages import SAMPLE_RATE, AudioChunk
+    from companion.speech.tts import VoiceRole
+
+    rng = np.random.default_rng(3)
+    step = int(SAMPLE_RATE * 0.03)
+    noise = (rng.standard_normal(int(seconds * SAMPLE_RATE)) * 30).astype(np.int16)  # ~ -60 dBFS
+    chunks = [
+        AudioChunk(noise[i : i + step], SAMPLE_RATE, i / SAMPLE_RATE)
+        for i in range(0, len(noise) - step, step)
+    ]
+
+    class Quiet:
+        name = "quiet room"
+
+        def chunks(self) -> Iterator[AudioChunk]:
+            return iter(chunks)
+
+        def close(self) -> None:
+            return None
+
+    with tempfile.TemporaryDirectory(prefix="companion-bench-") as tmp:
+        companion = Companion(
+            config,
+            Quiet(),
+            WavOutput(Path(tmp) / "idle.wav"),
+            stt=stt,
+            voice=(voice, VoiceRole()),
+            wait_warm=True,
+            brain=SimpleBrain(),
+        )
+        start = time.process_time()
+        companion.run()
+        used = time.process_time() - start
+    return 100.0 * used / seconds
 
 
 class _Timed:

@@ -67,12 +67,21 @@ def test_devices_never_crashes(capsys: pytest.CaptureFixture[str]) -> None:
 def test_bench_prints_every_key(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["bench", "--json", "--rounds", "1"]) == 0
     result = json.loads(capsys.readouterr().out)
-    for key in ("latency_p50_s", "latency_p95_s", "tts_rtf", "stt_rtf", "startup_s", "peak_rss_mb"):
+    for key in (
+        "latency_p50_s",
+        "latency_p95_s",
+        "tts_rtf",
+        "stt_rtf",
+        "startup_s",
+        "peak_rss_mb",
+        "story_first_audio_s",
+    ):
         assert isinstance(result[key], float) and result[key] > 0, key
     assert result["latency_p50_s"] <= result["latency_p95_s"] < 30
     assert 0 < result["tts_rtf"] < 10 and 0 < result["stt_rtf"] < 10
     assert 10 < result["peak_rss_mb"] < 24_000
     assert 0 <= result["intent_accuracy"]["plain"] <= 1
+    assert 0 <= result["idle_cpu_pct"] < 200
 
 
 def test_a_missing_microphone_names_the_setting(

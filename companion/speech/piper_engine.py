@@ -19,7 +19,7 @@ class PiperEngine:
     """A loaded piper voice. `rate` > 1 speaks faster (piper's length scale is its inverse)."""
 
     def __init__(
-        self, model: Path, name: str, threads: int = 1, deterministic: bool = False
+        self, model: Path, name: str, threads: int | None = None, deterministic: bool = False
     ) -> None:
         try:
             import onnxruntime
@@ -32,7 +32,9 @@ class PiperEngine:
         try:
             config = json.loads(config_path.read_text(encoding="utf-8"))
             options = onnxruntime.SessionOptions()
-            # two cores: one for the voice, one for listening
+            # while it speaks the companion is not listening (half duplex): the voice may use both
+            # cores; the recognizer runs single-threaded anyway
+            threads = threads or min(2, len(os.sched_getaffinity(0)))
             options.intra_op_num_threads = threads
             options.inter_op_num_threads = 1
             session = onnxruntime.InferenceSession(
