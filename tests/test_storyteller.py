@@ -40,6 +40,17 @@ def config(*names: str, blocked: tuple[str, ...] = ()) -> Config:
     return Config(family=Family(children), safety=SafetySettings(blocked))
 
 
+def make_host(library, tmp_path: Path, seed: int) -> Host:
+    """A host for Mila with the whole library, its own state and a fixed afternoon clock."""
+    return Host(
+        config("Mila"),
+        list(library.values()),
+        Store(tmp_path / "s.db"),
+        random.Random(seed),
+        clock=daytime,
+    )
+
+
 def run_text(host: Host, story_id: str, answers: list[str]) -> str:
     out = io.StringIO()
     feed = iter(answers)
@@ -90,13 +101,7 @@ def test_scripted_session_fills_every_slot(library, tmp_path: Path) -> None:
 
 
 def test_answers_go_into_the_story(library, tmp_path: Path) -> None:
-    host = Host(
-        config("Mila"),
-        list(library.values()),
-        Store(tmp_path / "s.db"),
-        random.Random(2),
-        clock=daytime,
-    )
+    host = make_host(library, tmp_path, 2)
     output = run_text(host, STORY_ID, ["purple", "a tiger", "Pip", "sail on the sleepy lake"])
     assert "The door was purple" in output or "purple door" in output
     assert "tiger" in output and "Pip" in output
@@ -108,13 +113,7 @@ def test_answers_go_into_the_story(library, tmp_path: Path) -> None:
 
 
 def test_silence_asks_again_then_takes_a_default(library, tmp_path: Path) -> None:
-    host = Host(
-        config("Mila"),
-        list(library.values()),
-        Store(tmp_path / "s.db"),
-        random.Random(3),
-        clock=daytime,
-    )
+    host = make_host(library, tmp_path, 3)
     output = run_text(host, STORY_ID, [""] * 12)
     first = next(s for s in library[STORY_ID].steps if isinstance(s, Ask))
     assert "Let me ask again." in output
@@ -175,13 +174,7 @@ def test_shared_night_takes_turns_by_name(library, tmp_path: Path) -> None:
 
 
 def test_story_control_words_at_a_question(library, tmp_path: Path) -> None:
-    host = Host(
-        config("Mila"),
-        list(library.values()),
-        Store(tmp_path / "s.db"),
-        random.Random(6),
-        clock=daytime,
-    )
+    host = make_host(library, tmp_path, 6)
     reply = host.start_story(library[STORY_ID])
     question = reply.lines[-1]
     again = host.respond(Intent("none", 0), Transcript("say that again", 1, "text"))
