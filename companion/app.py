@@ -23,7 +23,13 @@ from companion.paths import data_dir, state_dir
 from companion.service import Watchdog, notify
 from companion.speech.piper_engine import PiperEngine
 from companion.speech.stt import SpeechToText, open_recognizer
-from companion.speech.tts import PhraseCache, VoiceRole, load_voice_roles, resolve_voice
+from companion.speech.tts import (
+    PhraseCache,
+    TextToSpeech,
+    VoiceRole,
+    load_voice_roles,
+    resolve_voice,
+)
 from companion.state.store import Store
 from companion.storytelling.format import load_library
 
@@ -54,7 +60,7 @@ def load_recognizer(config: Config) -> SpeechToText:
 class Speaker:
     """Says replies sentence by sentence: each sentence plays while the next is synthesized."""
 
-    tts: PiperEngine
+    tts: TextToSpeech
     output: AudioOutput
     role: VoiceRole
     cache: PhraseCache

@@ -361,7 +361,14 @@ def _words(value: Any) -> tuple[str, ...] | _Problem:
     return tuple(w.strip().lower() for w in value if w.strip())
 
 
-STEP_MINUTES_HINT: Final = {"announce": 1, "reminders": 3, "breathing": 2, "gratitude": 5}
+STEP_MINUTES: Final = {
+    "announce": 1,
+    "roll_call": 1,
+    "reminders": 3,
+    "breathing": 2,
+    "gratitude": 5,
+}
+"""How long each structured step takes; the story gets the rest of the wind-down."""
 
 
 def _bool(value: Any) -> bool | _Problem:
@@ -468,7 +475,7 @@ def parse_config(data: dict[str, Any], path: str | None = None) -> Config:
         stories_after_goodnight=r.get("stories_after_goodnight", False, _bool),
     )
     r.finish()
-    structured = sum(STEP_MINUTES_HINT.get(s, 0) for s in routine.steps) + 5
+    structured = sum(STEP_MINUTES.get(s, 0) for s in routine.steps) + 5
     if routine.wind_down_minutes < structured:
         problems.append(
             f"routine.wind_down_minutes: {routine.wind_down_minutes} is too short for its steps "

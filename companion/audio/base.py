@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Final, Protocol
 
 import numpy as np
 
-from companion.messages import AudioChunk
+from companion.messages import SAMPLE_RATE, AudioChunk
 
 CHUNK_S: Final = 0.03
 """Length of one input chunk in seconds: one VAD frame."""
@@ -44,6 +44,22 @@ class AudioOutput(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+def to_chunks(blocks: Iterable[np.ndarray], rate: int) -> Iterator[AudioChunk]:
+    """Float32 blocks at `rate` → 16 kHz int16 chunks of CHUNK_S, timed from the first sample."""
+    from companion.audio.resample import StreamResampler, to_int16
+
+    step = int(SAMPLE_RATE * CHUNK_S)
+    resampler = StreamResampler(rate, SAMPLE_RATE)
+    pending = np.zeros(0, np.float32)
+    position = 0
+    for block in blocks:
+        pending = np.concatenate([pending, resampler.process(block)])
+        while len(pending) >= step:
+            yield AudioChunk(to_int16(pending[:step]), SAMPLE_RATE, position / SAMPLE_RATE)
+            pending = pending[step:]
+            position += step
 
 
 def apply_cap(samples: np.ndarray, volume: float, cap: float) -> np.ndarray:

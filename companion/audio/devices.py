@@ -11,10 +11,10 @@ from typing import Any
 
 import numpy as np
 
-from companion.audio.base import CHUNK_S, apply_cap
-from companion.audio.resample import StreamResampler, resample, to_int16
+from companion.audio.base import CHUNK_S, apply_cap, to_chunks
+from companion.audio.resample import resample
 from companion.errors import AudioDeviceError
-from companion.messages import SAMPLE_RATE, AudioChunk
+from companion.messages import AudioChunk
 
 logger = logging.getLogger(__name__)
 
@@ -99,10 +99,9 @@ class DeviceInput:
             logger.warning("input overflow: dropped %d frames", frames)
 
     def chunks(self) -> Iterator[AudioChunk]:
-        step = int(SAMPLE_RATE * CHUNK_S)
-        resampler = StreamResampler(self.rate, SAMPLE_RATE)
-        pending = np.zeros(0, np.float32)
-        position = 0
+        return to_chunks(self._blocks(), self.rate)
+
+    def _blocks(self) -> Iterator[np.ndarray]:
         while not self._closed.is_set():
             try:
                 block = self._queue.get(timeout=0.5)
@@ -110,11 +109,7 @@ class DeviceInput:
                 continue
             if block is None:
                 return
-            pending = np.concatenate([pending, resampler.process(block)])
-            while len(pending) >= step:
-                yield AudioChunk(to_int16(pending[:step]), SAMPLE_RATE, position / SAMPLE_RATE)
-                pending = pending[step:]
-                position += step
+            yield block
 
     def close(self) -> None:
         self._closed.set()

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import numpy as np
 
-from companion.audio.base import CHUNK_S, apply_cap
-from companion.audio.resample import StreamResampler, resample, to_int16
+from companion.audio.base import CHUNK_S, apply_cap, to_chunks
+from companion.audio.resample import resample
 from companion.audio.wav import WavReader, write_wav
-from companion.messages import SAMPLE_RATE, AudioChunk
+from companion.messages import AudioChunk
 
 
 class WavInput:
@@ -24,18 +24,9 @@ class WavInput:
         self.tail_s = tail_s
 
     def chunks(self) -> Iterator[AudioChunk]:
-        step = int(SAMPLE_RATE * CHUNK_S)
-        resampler = StreamResampler(self.reader.rate, SAMPLE_RATE)
-        pending = np.zeros(0, np.float32)
-        position = 0
         blocks = self.reader.blocks(int(self.reader.rate * CHUNK_S * 4))
         tail = np.zeros(int(self.reader.rate * self.tail_s), np.float32)
-        for block in itertools.chain(blocks, [tail]):
-            pending = np.concatenate([pending, resampler.process(block)])
-            while len(pending) >= step:
-                yield AudioChunk(to_int16(pending[:step]), SAMPLE_RATE, position / SAMPLE_RATE)
-                pending = pending[step:]
-                position += step
+        return to_chunks(itertools.chain(blocks, [tail]), self.reader.rate)
 
     def close(self) -> None:
         self.reader.close()
@@ -51,12 +42,10 @@ class WavOutput:
         self.cap = cap
         self.volume = 1.0
         self._parts: list[np.ndarray] = []
-        self.samples_written = 0
 
     def play(self, samples: np.ndarray, rate: int) -> None:
         data = apply_cap(resample(samples, rate, self.rate), self.volume, self.cap)
         self._parts.append(data)
-        self.samples_written += len(data)
 
     def wait(self) -> None:
         return None

@@ -61,11 +61,6 @@ def resample(samples: np.ndarray, src: int, dst: int) -> np.ndarray:
     return out[: round(len(samples) * dst / src)]
 
 
-def to_float(samples: np.ndarray) -> np.ndarray:
-    """int16 → float32 in [-1, 1]."""
-    return samples.astype(np.float32) / 32768.0
-
-
 def to_int16(samples: np.ndarray) -> np.ndarray:
     """float32 in [-1, 1] → int16, clipped."""
     return (np.clip(samples, -1.0, 1.0) * 32767.0).astype(np.int16)

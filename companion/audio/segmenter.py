@@ -46,7 +46,6 @@ class Segmenter:
     speech_run_s: float = 0.0
     silence_run_s: float = 0.0
     length_s: float = 0.0
-    last_voiced_s: float = 0.0
     timed_out: bool = False
 
     def reset(self, timeout_s: float | None = None) -> None:
@@ -64,7 +63,6 @@ class Segmenter:
                 self.in_speech = True
                 self.length_s = self.speech_run_s
                 self.silence_run_s = 0.0
-                self.last_voiced_s = self.waited_s
                 return Event.STARTED
             if (
                 self.timeout_s is not None
@@ -78,7 +76,6 @@ class Segmenter:
         self.waited_s += seconds
         if is_speech:
             self.silence_run_s = 0.0
-            self.last_voiced_s = self.waited_s
         else:
             self.silence_run_s += seconds
         if self.silence_run_s >= (self.trailing_s if trailing_s is None else trailing_s):

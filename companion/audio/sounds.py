@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Final
 
 import numpy as np
@@ -101,34 +101,24 @@ class SleepSounds:
         self._thread: threading.Thread | None = None
         self.played_s = 0.0
 
-    def blocks(self, block_s: float = 0.5) -> list[np.ndarray]:
-        """The whole performance, block by block (the fade applied per sample)."""
-        out = []
+    def blocks(self, block_s: float = 0.5) -> Iterator[np.ndarray]:
+        """The performance, block by block, the fade applied every 20 ms; ends early on stop()."""
         size = int(block_s * RATE)
+        step = RATE // 50
         position = 0
         total = int(self.total_s * RATE)
         while position < total and not self._stop.is_set():
-            idx = (np.arange(position, min(total, position + size))) % len(self.loop)
-            t = np.arange(position, position + len(idx)) / RATE
-            gain = np.array([fade_gain(s, self.total_s, self.fade_s) for s in t[::441]])
-            gain = np.repeat(gain, 441)[: len(idx)]
-            out.append(self.loop[idx] * gain)
-            position += len(idx)
-        return out
-
-    def _run(self) -> None:
-        size = int(0.5 * RATE)
-        position = 0
-        total = int(self.total_s * RATE)
-        while position < total and not self._stop.is_set():
-            idx = (np.arange(position, min(total, position + size))) % len(self.loop)
-            seconds = position / RATE
-            gain = fade_gain(seconds, self.total_s, self.fade_s)
-            self._play(self.loop[idx] * gain, RATE)
+            idx = np.arange(position, min(total, position + size))
+            gain = np.array([fade_gain(t / RATE, self.total_s, self.fade_s) for t in idx[::step]])
+            yield self.loop[idx % len(self.loop)] * np.repeat(gain, step)[: len(idx)]
             position += len(idx)
             self.played_s = position / RATE
+
+    def _run(self) -> None:
+        for block in self.blocks():
+            self._play(block, RATE)
             if self.realtime:
-                self._stop.wait(0.45)
+                self._stop.wait(0.45)  # a little ahead of the speaker, never far
         logger.info("sleep sounds ended after %.0f s", self.played_s)
 
     def start(self) -> None:
@@ -136,15 +126,9 @@ class SleepSounds:
             self._thread = threading.Thread(target=self._run, name="sleep-sounds", daemon=True)
             self._thread.start()
         else:
-            for block in self.blocks():
-                self._play(block, RATE)
-            self.played_s = self.total_s
+            self._run()
 
     def stop(self) -> None:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=2)
-
-    @property
-    def playing(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()

@@ -15,7 +15,7 @@ import numpy as np
 from companion.audio.segmenter import PREROLL_S, Event, Segmenter
 from companion.dialog.intents import classify
 from companion.messages import AudioChunk, Grammar, Intent, Reply, Transcript
-from companion.speech.grammar import words
+from companion.speech.grammar import whole_phrase, words
 from companion.speech.stt import SpeechToText
 
 logger = logging.getLogger(__name__)
@@ -257,18 +257,9 @@ class ListeningLoop:
             self.first_audio_at = time.perf_counter()
 
 
-_EXPECTED: dict[tuple[str, ...], frozenset[str]] = {}
-
-
 def is_complete(text: str, grammar: Grammar) -> bool:
     """Whether `text` is one of the grammar's phrases, whole (the wake phrase alone is not)."""
-    expected = _EXPECTED.get(grammar.phrases)
-    if expected is None:
-        expected = frozenset(" ".join(words(p)) for p in grammar.phrases)
-        _EXPECTED[grammar.phrases] = expected
-    said, lead = words(text), words(grammar.prefix)
-    rest = said[len(lead) :] if lead and said[: len(lead)] == lead else said
-    return bool(rest) and (" ".join(said) in expected or " ".join(rest) in expected)
+    return whole_phrase(text, grammar.phrases, grammar.prefix)
 
 
 def _clear_command(text: str, grammar: Grammar) -> bool:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Final
 
-from companion.messages import Line, Reply
+from companion.messages import Line
 from companion.routine.plan import NightPlan
-from companion.storytelling.safety import WordSafety, find_term
+from companion.storytelling.safety import WordSafety
 
 logger = logging.getLogger(__name__)
 
@@ -153,14 +152,3 @@ def _join(items: tuple[str, ...] | list[str]) -> str:
 def _sentence(text: str) -> str:
     text = text.strip().rstrip(".!?")
     return text[:1].upper() + text[1:] + "."
-
-
-def mentions_everyone(text: str) -> bool:
-    return find_term(text, EVERYONE) is not None
-
-
-Clock = Callable[[], datetime]
-
-
-def reply_of(lines: list[str | Line], expect: object = None) -> Reply:
-    return Reply(tuple(lines), expect=expect)  # type: ignore[arg-type]

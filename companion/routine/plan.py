@@ -7,16 +7,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-from companion.config import WEEKDAYS, Config
+from companion.config import STEP_MINUTES, WEEKDAYS, Config
 
-STEP_MINUTES: Final = {
-    "announce": 1,
-    "roll_call": 1,
-    "reminders": 3,
-    "breathing": 2,
-    "gratitude": 5,
-}
-"""How long each structured step takes; the story gets the rest of the wind-down."""
 FREEFORM_SKIPS: Final = frozenset({"breathing", "gratitude"})
 """Freeform nights are child-led: fewer structured steps."""
 SLEEP_SOUNDS_AFTER: Final = timedelta(minutes=1)

@@ -176,3 +176,20 @@ def pronounce(word: str) -> str | None:
                 logger.debug("no ARPAbet for %r in %r", ipa[i], word)
             i += 1
     return " ".join(phones) or None
+
+
+@functools.lru_cache(maxsize=64)
+def phrase_set(phrases: tuple[str, ...]) -> frozenset[str]:
+    """The phrases as the recognizers spell them, for whole-phrase checks."""
+    return frozenset(" ".join(words(p)) for p in phrases)
+
+
+def whole_phrase(text: str, phrases: tuple[str, ...], prefix: str = "") -> bool:
+    """Whether `text` is one expected phrase, whole, with or without the prefix before it.
+
+    The prefix alone (the wake phrase) is not a whole phrase: more is coming.
+    """
+    said, lead = words(text), words(prefix)
+    rest = said[len(lead) :] if lead and said[: len(lead)] == lead else said
+    expected = phrase_set(phrases)
+    return bool(rest) and (" ".join(said) in expected or " ".join(rest) in expected)

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from companion.messages import Grammar, Transcript
-from companion.speech.grammar import arpa_bigram, pronounce, words
+from companion.speech.grammar import arpa_bigram, pronounce, whole_phrase, words
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +53,6 @@ class PocketsphinxEngine:
         self._searches: dict[str, str] = {}
         self._grammar = Grammar("idle")
         self._use_open = False
-        self._active = False
         self._open_pending = False
 
     def _open_decoder(self):
@@ -113,7 +112,6 @@ class PocketsphinxEngine:
                 decoder.end_utt()
                 self._open_pending = False
             decoder.start_utt()
-        self._active = True
 
     def feed(self, samples: np.ndarray) -> None:
         data = np.asarray(samples, dtype="<i2").tobytes()
@@ -135,7 +133,9 @@ class PocketsphinxEngine:
             restricted = _clean(hyp.hypstr if hyp else "")
         if self._use_open:
             decoder = self._open_decoder()
-            if self._use_restricted and _whole_phrase(restricted, self._grammar):
+            if self._use_restricted and whole_phrase(
+                restricted, self._grammar.phrases, self._grammar.prefix
+            ):
                 # the expected phrase was said: the open model's first pass is enough to
                 # confirm it, and its slower final pass can wait for the next utterance
                 hyp = decoder.hyp()
@@ -144,7 +144,6 @@ class PocketsphinxEngine:
                 decoder.end_utt()
                 hyp = decoder.hyp()
             opened = _clean(hyp.hypstr if hyp else "")
-        self._active = False
         return combine(
             restricted,
             opened,
@@ -157,14 +156,6 @@ class PocketsphinxEngine:
 
     def close(self) -> None:
         shutil.rmtree(self._workdir, ignore_errors=True)
-
-
-def _whole_phrase(text: str, grammar: Grammar) -> bool:
-    said = words(text)
-    lead = words(grammar.prefix)
-    if lead and said[: len(lead)] == lead:
-        said = said[len(lead) :]
-    return bool(said) and " ".join(said) in {" ".join(words(p)) for p in grammar.phrases}
 
 
 def _clean(text: str) -> str:
@@ -202,8 +193,7 @@ def combine(
     agreement = sum(w in o_words for w in body) / len(body)
     if agreement >= 0.5 or not o_words:
         return Transcript(restricted, 0.5 + 0.5 * agreement, engine, (opened,) if opened else ())
-    expected = {" ".join(words(p)) for p in phrases}
-    if " ".join(body) in expected and len(o_words) <= len(body) + 1:
+    if whole_phrase(" ".join(body), phrases) and len(o_words) <= len(body) + 1:
         # a whole expected phrase, briefly said: the open model is the less reliable here
         return Transcript(restricted, 0.45, engine, (opened,))
     text = f"{prefix} {opened}" if has_prefix else opened

@@ -125,14 +125,12 @@ class PhraseCache:
     def __init__(self, limit: int = 128) -> None:
         self.limit = limit
         self._items: OrderedDict[tuple[str, float, str], tuple[np.ndarray, ...]] = OrderedDict()
-        self.hits = 0
 
     def get(self, voice: str, rate: float, text: str) -> tuple[np.ndarray, ...] | None:
         key = (voice, rate, text)
         item = self._items.get(key)
         if item is not None:
             self._items.move_to_end(key)
-            self.hits += 1
         return item
 
     def put(self, voice: str, rate: float, text: str, audio: tuple[np.ndarray, ...]) -> None:

@@ -184,11 +184,6 @@ class WordSafety:
                     return False
         return True
 
-    def clean(self, text: str, replacement: str = "") -> str:
-        """The text with unsafe words dropped (or replaced)."""
-        kept = [w if self.is_safe(w) else replacement for w in text.split()]
-        return " ".join(w for w in kept if w)
-
 
 def _strip_fillers(text: str) -> str:
     words = re.sub(r"[^a-z' ]", " ", text.lower()).split()
