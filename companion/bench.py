@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -44,6 +43,33 @@ STORY_PARAGRAPH: Final = (
     "Far away, a little owl said hoo, hoo, as if it were saying goodnight."
 )
 GAP_S: Final = 1.5
+NOISE_SNR_DB: Final = 10.0
+"""Speech to fan-noise ratio of the noisy variant (a fan on a bedside table, a metre away)."""
+NIGHT_ANSWERS: Final = (
+    "Everyone.",
+    "Playing in the snow.",
+    "My cake.",
+    "Purple.",
+    "A tiger.",
+    "Sail.",
+    "Happy.",
+    "A little dragon.",
+    "The moon.",
+)
+NIGHT_CONFIG: Final = """\
+[family]
+children = [{ name = "Mila", age = 6 }, { name = "Leo", age = 4 }]
+[bedtime]
+monday = "19:30"
+tuesday = "19:30"
+wednesday = "19:30"
+thursday = "19:30"
+friday = "19:30"
+saturday = "19:30"
+sunday = "19:30"
+[routine]
+reminders = ["pyjamas on", "teeth brushed"]
+"""
 
 
 def _startup_s() -> float:
@@ -75,10 +101,27 @@ def _startup_s() -> float:
     return float(out.stdout.strip().splitlines()[-1])
 
 
+def fan_noise(samples: int, rate: int, seed: int = 5) -> np.ndarray:
+    """A bedroom fan: broadband noise falling ~6 dB per octave, a low hum, RMS 1."""
+    rng = np.random.default_rng(seed)
+    spectrum = np.fft.rfft(rng.standard_normal(samples))
+    freqs = np.fft.rfftfreq(samples, 1 / rate)
+    spectrum /= np.maximum(freqs, 60.0) / 60.0
+    noise = np.fft.irfft(spectrum, samples)
+    t = np.arange(samples) / rate
+    noise = noise / np.sqrt(np.mean(noise**2))
+    hum = 0.3 * np.sin(2 * np.pi * 100 * t) + 0.15 * np.sin(2 * np.pi * 200 * t)
+    mixed = noise + hum
+    return (mixed / np.sqrt(np.mean(mixed**2))).astype(np.float32)
+
+
 def _utterances(
-    voice: Any, prefix: str, pitch_cents: int, folder: Path
+    voice: Any, prefix: str, pitch_cents: int, folder: Path, snr_db: float | None = None
 ) -> tuple[Path, list[float]]:
-    """All bench phrases after the wake phrase, separated by silence, as one WAV; and starts."""
+    """All bench phrases after the wake phrase, separated by silence, as one WAV; and starts.
+
+    With `snr_db`, fan noise runs through the whole recording at that level below the speech.
+    """
     from companion.audio.wav import write_wav
 
     rate = voice.sample_rate
@@ -91,8 +134,14 @@ def _utterances(
         starts.append(position / rate)
         parts += [speech, gap]
         position += len(speech) + len(gap)
+    audio = np.concatenate(parts)
     path = folder / f"bench-{pitch_cents}.wav"
-    write_wav(path, np.concatenate(parts), rate)
+    if snr_db is not None:
+        voiced = np.concatenate([p for p in parts if p.any()])
+        level = float(np.sqrt(np.mean(voiced**2))) / 10 ** (snr_db / 20)
+        audio = np.clip(audio + level * fan_noise(len(audio), rate), -1.0, 1.0)
+        path = folder / f"bench-noisy-{snr_db:.0f}dB.wav"
+    write_wav(path, audio, rate)
     if pitch_cents:
         raised = folder / f"bench-{pitch_cents}-raised.wav"
         subprocess.run(["sox", str(path), str(raised), "pitch", str(pitch_cents)], check=True)
@@ -135,8 +184,9 @@ def run_bench(config: Config, rounds: int = 2) -> dict[str, Any]:
     stt_audio = 0.0
     with tempfile.TemporaryDirectory(prefix="companion-bench-") as tmp:
         folder = Path(tmp)
-        for label, cents in (("plain", 0), ("raised_pitch", 400)):
-            wav, starts = _utterances(voice, config.speech.wake_phrase, cents, folder)
+        variants = (("plain", 0, None), ("raised_pitch", 400, None), ("noise", 0, NOISE_SNR_DB))
+        for label, cents, snr in variants:
+            wav, starts = _utterances(voice, config.speech.wake_phrase, cents, folder, snr)
             correct = total = 0
             for _ in range(rounds if label == "plain" else 1):
                 # the speech loop alone: every request is said to the idle companion and
@@ -165,7 +215,7 @@ def run_bench(config: Config, rounds: int = 2) -> dict[str, Any]:
 
     first_audio = _story_first_audio(voice)
     idle_cpu = _idle_cpu_pct(config, stt, voice)
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss_mb, night_s = _night_peak_rss_mb(voice)
     return {
         "story_first_audio_s": round(first_audio, 3),
         "idle_cpu_pct": round(idle_cpu, 2),
@@ -176,10 +226,47 @@ def run_bench(config: Config, rounds: int = 2) -> dict[str, Any]:
         "startup_s": round(startup, 3),
         "peak_rss_mb": round(rss_mb, 1),
         "intent_accuracy": accuracy,
+        "night_audio_s": round(night_s, 1),
         "utterances": len(latencies),
         "engine": stt.name,
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}",
     }
+
+
+def _night_peak_rss_mb(voice: Any) -> tuple[float, float]:
+    """Peak resident memory of `companion run --now` rehearsing a whole shared night.
+
+    A fresh process, as the service runs: the routine's steps, a story from stories/, the
+    goodnight and a minute of sleep sounds, answered by the child's recorded voice.
+    Returns the peak in MB and the length of what the companion said, in seconds.
+    """
+    from companion.audio.wav import read_wav, write_wav
+
+    rate = voice.sample_rate
+    gap = np.zeros(int(4.0 * rate), np.float32)
+    parts = [gap]
+    for answer in NIGHT_ANSWERS:
+        parts += [np.concatenate(list(voice.synthesize(answer))) * 0.8, gap]
+    with tempfile.TemporaryDirectory(prefix="companion-bench-") as tmp:
+        folder = Path(tmp)
+        write_wav(folder / "answers.wav", np.concatenate(parts), rate)
+        (folder / "companion.toml").write_text(NIGHT_CONFIG, encoding="utf-8")
+        command = [sys.executable, "-m", "companion", "run", "--now", "--mode", "shared"]
+        command += ["--config", str(folder / "companion.toml")]
+        command += ["--input-wav", str(folder / "answers.wav")]
+        command += ["--output-wav", str(folder / "night.wav")]
+        env = dict(os.environ, COMPANION_STATE_DIR=str(folder / "state"))
+        process = subprocess.Popen(
+            command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        )
+        assert process.stderr is not None
+        errors = process.stderr.read()
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        if process.returncode != 0:
+            raise RuntimeError(f"the rehearsed night failed: {errors.strip()[-500:]}")
+        said, said_rate = read_wav(folder / "night.wav")
+    return usage.ru_maxrss / 1024, len(said) / said_rate
 
 
 def _story_first_audio(voice: Any) -> float:

@@ -27,3 +27,12 @@ def state_dir() -> Path:
         return Path(env)
     base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
     return Path(base) / "companion"
+
+
+def cache_dir() -> Path:
+    """Rebuildable files such as optimized voices ($CACHE_DIRECTORY under systemd)."""
+    env = os.environ.get("COMPANION_CACHE_DIR") or os.environ.get("CACHE_DIRECTORY")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "companion"

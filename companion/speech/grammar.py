@@ -149,15 +149,21 @@ _IPA: Final = {
 _SKIP: Final = set("ˈˌː'ʔ-_ ̃")
 
 
-@functools.lru_cache(maxsize=512)
+@functools.lru_cache(maxsize=1024)
 def pronounce(word: str) -> str | None:
     """ARPAbet phones for a word no dictionary knows, via piper's bundled espeak-ng."""
     try:
+        from piper import voice as piper_voice
         from piper.phonemize_espeak import ESPEAK_DATA_DIR, EspeakPhonemizer
     except ImportError:
         return None
     try:
-        sentences = EspeakPhonemizer(ESPEAK_DATA_DIR).phonemize("en-us", word)
+        # espeak is one global C state: share piper's instance and lock (initializing it again
+        # costs ~7 MB each time, and a reply may be phonemizing on another thread)
+        with piper_voice._ESPEAK_PHONEMIZER_LOCK:
+            if piper_voice._ESPEAK_PHONEMIZER is None:
+                piper_voice._ESPEAK_PHONEMIZER = EspeakPhonemizer(ESPEAK_DATA_DIR)
+            sentences = piper_voice._ESPEAK_PHONEMIZER.phonemize("en-us", word)
     except Exception as err:  # espeak is a C library: any failure means "no pronunciation"
         logger.debug("no pronunciation for %r: %s", word, err)
         return None

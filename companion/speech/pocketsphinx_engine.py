@@ -3,29 +3,67 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
+import mmap
 import shutil
 import tempfile
+import threading
 from pathlib import Path
+from typing import Final
 
 import numpy as np
+from pocketsphinx import Decoder, get_model_path
 
 from companion.messages import Grammar, Transcript
 from companion.speech.grammar import arpa_bigram, pronounce, whole_phrase, words
 
 logger = logging.getLogger(__name__)
 
+MAX_WAKE_GAP_S: Final = 0.5
+"""Longest pause between the words of the wake phrase. The restricted model knows no other
+words, so speech it cannot match becomes silence: far-off talk then reads as "hey ... luma" with
+the words in between hidden as a pause. A child says the wake phrase in one breath."""
 
-def _dictionary() -> dict[str, str]:
-    from pocketsphinx import get_model_path
 
-    entries: dict[str, str] = {}
-    path = Path(get_model_path()) / "en-us" / "cmudict-en-us.dict"
-    with path.open(encoding="utf-8") as handle:
-        for line in handle:
-            word, _, phones = line.partition(" ")
-            entries.setdefault(word, phones.strip())
-    return entries
+class Lexicon:
+    """Pronunciations looked up in the model's sorted dictionary file, without loading it.
+
+    A binary search over the mapped file: no 30 MB Python copy, no start-up cost.
+    """
+
+    def __init__(self, path: Path) -> None:
+        with path.open("rb") as handle:
+            self._data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+
+    def _line_at(self, offset: int) -> tuple[bytes, int]:
+        """The first whole line starting at or after `offset`, and where the next one starts."""
+        data = self._data
+        if offset > 0 and data[offset - 1 : offset] != b"\n":
+            offset = data.find(b"\n", offset) + 1
+            if offset == 0:
+                return b"", len(data)
+        end = data.find(b"\n", offset)
+        end = len(data) if end < 0 else end
+        return data[offset:end], end + 1
+
+    def lookup(self, word: str) -> str | None:
+        """The first pronunciation of `word` (e.g. "Y EH S"), or None."""
+        key = word.encode("utf-8")
+        low, high = 0, len(self._data)
+        while low < high:  # find the first line whose word (without "(2)") is >= key
+            middle = (low + high) // 2
+            line, _ = self._line_at(middle)
+            head = line.split(b" ", 1)[0].split(b"(", 1)[0]
+            if line and head < key:
+                low = middle + 1
+            else:
+                high = middle
+        line, _ = self._line_at(low)
+        head, _, phones = line.partition(b" ")
+        if head != key:
+            return None
+        return phones.decode("utf-8").strip() or None
 
 
 class PocketsphinxEngine:
@@ -39,34 +77,38 @@ class PocketsphinxEngine:
     name = "pocketsphinx"
 
     def __init__(self) -> None:
-        from pocketsphinx import Decoder
-
         self._workdir = Path(tempfile.mkdtemp(prefix="companion-sphinx-"))
-        self._cmudict = _dictionary()
         seed = self._workdir / "seed.dict"
         seed.write_text("yes Y EH S\nno N OW\n", encoding="utf-8")
         self._restricted = Decoder(
             samprate=16000, lm=None, dict=str(seed), loglevel="FATAL", fwdflat=False
         )
-        self._open = None  # loaded on first open turn: it costs ~0.5 s and ~40 MB
+        self._lexicon = Lexicon(Path(get_model_path()) / "en-us" / "cmudict-en-us.dict")
+        self._open: Decoder | None = None  # ~0.3 s and ~90 MB: see preload()
+        self._open_lock = threading.Lock()
         self._known: set[str] = {"yes", "no"}
         self._searches: dict[str, str] = {}
         self._grammar = Grammar("idle")
         self._use_open = False
         self._open_pending = False
+        self._flip = False
+        self._restricted_open = False
 
-    def _open_decoder(self):
-        if self._open is None:
-            from pocketsphinx import Decoder
+    def _open_decoder(self) -> Decoder:
+        with self._open_lock:
+            if self._open is None:
+                self._open = Decoder(samprate=16000, loglevel="FATAL")
+            return self._open
 
-            self._open = Decoder(samprate=16000, loglevel="FATAL")
-        return self._open
+    def preload(self) -> threading.Thread:
+        """Load the open model on a thread; a turn that needs it first waits for it."""
+        thread = threading.Thread(target=self._open_decoder, name="open-model", daemon=True)
+        thread.start()
+        return thread
 
     def prepare(self, grammar: Grammar) -> None:
         """Compile a grammar ahead of time (start() also does it on first use)."""
         self._search_for(grammar)
-        if grammar.open or not grammar.phrases:
-            self._open_decoder()
 
     def _search_for(self, grammar: Grammar) -> str | None:
         if not grammar.phrases:
@@ -74,6 +116,11 @@ class PocketsphinxEngine:
         key = hashlib.sha1("\n".join(grammar.phrases).encode()).hexdigest()[:12]
         if key in self._searches:
             return self._searches[key]
+        search = key
+        if grammar.transient:
+            # replace the older of two slots (never the active search), so they do not pile up
+            self._flip = not self._flip
+            search = f"{grammar.name}-{int(self._flip)}"
         usable = []
         for phrase in grammar.phrases:
             if all(self._ensure_word(w) for w in words(phrase)) and words(phrase):
@@ -81,20 +128,23 @@ class PocketsphinxEngine:
         if not usable:
             logger.warning("grammar %s: no phrase can be pronounced", grammar.name)
             return None
-        arpa = self._workdir / f"{key}.arpa"
+        arpa = self._workdir / f"{search}.arpa"
         arpa.write_text(arpa_bigram(usable), encoding="utf-8")
-        self._restricted.add_lm_file(key, str(arpa))
-        self._searches[key] = key
-        return key
+        self._restricted.add_lm_file(search, str(arpa))
+        if grammar.transient:
+            self._searches = {k: v for k, v in self._searches.items() if v != search}
+        self._searches[key] = search
+        return search
 
     def _ensure_word(self, word: str) -> bool:
         if word in self._known:
             return True
-        phones = self._cmudict.get(word) or pronounce(word)
+        phones = self._lexicon.lookup(word) or pronounce(word)
         if not phones:
             logger.warning("no pronunciation for %r; it is left out of the grammar", word)
             return False
-        self._restricted.add_word(word, phones, True)
+        # no rebuild per word: the search that needs it is built after its words are in
+        self._restricted.add_word(word, phones, False)
         self._known.add(word)
         return True
 
@@ -104,8 +154,11 @@ class PocketsphinxEngine:
         self._use_restricted = search is not None
         self._use_open = grammar.open or search is None
         if self._use_restricted:
+            if self._restricted_open:  # an utterance left unfinished (e.g. input ended)
+                self._restricted.end_utt()
             self._restricted.activate_search(search)
             self._restricted.start_utt()
+            self._restricted_open = True
         if self._use_open:
             decoder = self._open_decoder()
             if self._open_pending:
@@ -129,8 +182,12 @@ class PocketsphinxEngine:
         restricted = opened = ""
         if self._use_restricted:
             self._restricted.end_utt()
+            self._restricted_open = False
             hyp = self._restricted.hyp()
             restricted = _clean(hyp.hypstr if hyp else "")
+            if self._wake_spread_out():
+                logger.debug("%r: the wake phrase was spread over other speech", restricted)
+                restricted = " ".join(words(restricted)[len(words(self._grammar.prefix)) :])
         if self._use_open:
             decoder = self._open_decoder()
             if self._use_restricted and whole_phrase(
@@ -144,6 +201,10 @@ class PocketsphinxEngine:
                 decoder.end_utt()
                 hyp = decoder.hyp()
             opened = _clean(hyp.hypstr if hyp else "")
+            if restricted and not opened and self._starts_with_wake(restricted):
+                # the open model heard no words at all: the wake phrase was forced on noise
+                logger.debug("%r: the open model heard no words", restricted)
+                restricted = " ".join(words(restricted)[len(words(self._grammar.prefix)) :])
         return combine(
             restricted,
             opened,
@@ -153,6 +214,26 @@ class PocketsphinxEngine:
             self._grammar.prefix,
             self._grammar.phrases,
         )
+
+    def _wake_spread_out(self) -> bool:
+        """Whether the restricted decoder's leading wake phrase has a long gap inside it."""
+        lead = words(self._grammar.prefix)
+        if len(lead) < 2:
+            return False
+        said = [
+            (_clean(seg.word), seg.start_frame, seg.end_frame)
+            for seg in self._restricted.seg()
+            if not seg.word.startswith(("<", "["))
+        ][: len(lead)]
+        if [word for word, _, _ in said] != lead:
+            return False
+        frame_s = 1.0 / float(self._restricted.config["frate"])
+        gaps = (b[1] - a[2] - 1 for a, b in itertools.pairwise(said))
+        return max(gaps) * frame_s > MAX_WAKE_GAP_S
+
+    def _starts_with_wake(self, text: str) -> bool:
+        lead = words(self._grammar.prefix)
+        return bool(lead) and words(text)[: len(lead)] == lead
 
     def close(self) -> None:
         shutil.rmtree(self._workdir, ignore_errors=True)

@@ -45,13 +45,31 @@ def is_vosk_model(path: Path) -> bool:
     return path.is_dir() and any((path / part).is_file() for part in ("am/final.mdl", "final.mdl"))
 
 
+def vosk_model_problem(path: Path) -> str | None:
+    """Why `path` is not a vosk model folder, in a few words (None: it is one)."""
+    if is_vosk_model(path):
+        return None
+    if not path.exists():
+        return "it does not exist"
+    if not path.is_dir():
+        return "it is a file, not the unpacked model folder"
+    try:
+        inner = sorted(p for p in path.iterdir() if is_vosk_model(p))
+    except OSError as err:
+        return f"it cannot be read ({err.strerror})"
+    if inner:
+        return f"no am/final.mdl in it; did you mean {inner[0]}?"
+    return "no am/final.mdl in it"
+
+
 def find_vosk_model(setting: str, voices_dir: Path) -> tuple[Path | None, str]:
     """The vosk model folder to use, and why (or why none)."""
     if setting:
         path = Path(setting).expanduser()
-        if is_vosk_model(path):
+        problem = vosk_model_problem(path)
+        if problem is None:
             return path, f"speech.vosk_model is {path}"
-        return None, f"speech.vosk_model: {path} is not a vosk model folder (no am/final.mdl)"
+        return None, f"speech.vosk_model: {path} is not a vosk model folder ({problem})"
     for place in vosk_model_dirs(voices_dir):
         if not place.is_dir():
             continue

@@ -95,8 +95,28 @@ def voice_files(voices_dir: Path) -> dict[str, Path]:
     return found
 
 
+def voice_problem(name: str, voices_dir: Path) -> str | None:
+    """Why `name` cannot be chosen as the voice, in one sentence (None: it can)."""
+    shown = name if len(name) <= 60 else name[:59] + "…"
+    if "/" in name or "\\" in name or name.startswith("."):
+        return (
+            f'"{shown}" is a path; give a voice name (NAME for NAME.onnx in {voices_dir}; '
+            "`companion voices` lists them)"
+        )
+    if not _VOICE_NAME.match(name):
+        return f'"{shown}" is not a voice name (`companion voices` lists them)'
+    if name not in voice_files(voices_dir):
+        return (
+            f'no voice "{name}" (put {name}.onnx and {name}.onnx.json in {voices_dir}, '
+            "or pick one from `companion voices`)"
+        )
+    return None
+
+
 def resolve_voice(name: str, voices_dir: Path) -> tuple[Path, str]:
     """The model file for a voice name, falling back to the default with a logged reason."""
+    if name and not _VOICE_NAME.match(name):
+        raise ConfigError([f"speech.voice: {voice_problem(name, voices_dir)}"])
     available = voice_files(voices_dir)
     wanted = name or DEFAULT_VOICE
     if wanted in available:

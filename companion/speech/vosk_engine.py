@@ -8,8 +8,10 @@ from pathlib import Path
 
 import numpy as np
 
+from companion.errors import EngineError
 from companion.messages import Grammar, Transcript
 from companion.speech.pocketsphinx_engine import combine
+from companion.speech.stt import vosk_model_problem
 
 logger = logging.getLogger(__name__)
 
@@ -20,6 +22,9 @@ class VoskEngine:
     name = "vosk"
 
     def __init__(self, model_path: Path) -> None:
+        problem = vosk_model_problem(model_path)
+        if problem is not None:
+            raise EngineError(f"{model_path}: not a vosk model folder ({problem})")
         import vosk
 
         vosk.SetLogLevel(-1)
