@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import logging
 import threading
 import time
@@ -15,11 +16,13 @@ from companion.audio.base import AudioInput, AudioOutput
 from companion.audio.segmenter import Segmenter, VoiceDetector
 from companion.audio.sounds import SleepSounds
 from companion.config import Config
+from companion.dialog.bargein import BargeIn
 from companion.dialog.intents import command_phrases
-from companion.dialog.loop import Brain, ListeningLoop
+from companion.dialog.loop import Brain, ListeningLoop, strip_wake
+from companion.errors import AudioDeviceLost
 from companion.host import Host
-from companion.messages import Grammar, Reply
-from companion.paths import data_dir, state_dir
+from companion.messages import Grammar, Line, Reply, Transcript
+from companion.paths import cache_dir, data_dir, state_dir
 from companion.service import Watchdog, notify
 from companion.speech.piper_engine import PiperEngine
 from companion.speech.stt import SpeechToText, open_recognizer
@@ -49,7 +52,7 @@ def load_voice(config: Config, voices_dir: Path | None = None) -> tuple[PiperEng
     voices = voices_dir or data_dir("voices")
     role = load_voice_roles(voices).get("narrator", VoiceRole())
     model, name = resolve_voice(config.speech.voice or role.voice, voices)
-    return PiperEngine(model, name), role
+    return PiperEngine(model, name, cache=cache_dir() / "voices"), role
 
 
 def load_recognizer(config: Config) -> SpeechToText:
@@ -67,7 +70,16 @@ class Speaker:
     on_first_audio: Callable[[], None] | None = None
     fixed: frozenset[str] = frozenset()
     _warming: threading.Thread | None = None
+    resumed: list[int] = field(default_factory=list)
+    """Lines said again after the speaker came back (their index in the reply)."""
     _stop_warming: threading.Event = field(default_factory=threading.Event)
+    interrupted: threading.Event = field(default_factory=threading.Event)
+    """Set by interrupt(): the reply stops now (cleared by the caller before the next)."""
+
+    def interrupt(self) -> None:
+        """Stop speaking at once: drop what is queued, say nothing more of this reply."""
+        self.interrupted.set()
+        self.output.stop()
 
     def say(self, text: str, rate: float | None = None, volume: float | None = None) -> float:
         """Speak one line; returns its length in seconds."""
@@ -79,6 +91,8 @@ class Speaker:
         seconds = 0.0
         pause = np.zeros(int(self.tts.sample_rate * SENTENCE_PAUSE_S), np.float32)
         for audio in chunks:
+            if self.interrupted.is_set():
+                return seconds
             if self.on_first_audio is not None:
                 self.on_first_audio()
             self.output.play(audio * gain, self.tts.sample_rate)
@@ -113,23 +127,40 @@ class Speaker:
         if self._warming is not None:
             self._warming.join()
 
-    def reply(self, reply: Reply) -> float:
-        seconds = 0.0
-        for line in reply.lines:
-            if isinstance(line, str):
-                seconds += self.say(line)
-                continue
-            seconds += self.say(
-                line.text, self.role.rate * line.rate, self.role.volume * line.volume
-            )
-            if line.pause_s > SENTENCE_PAUSE_S:
-                gap = line.pause_s - SENTENCE_PAUSE_S
-                self.output.play(
-                    np.zeros(int(self.tts.sample_rate * gap), np.float32), self.tts.sample_rate
-                )
-                seconds += gap
-        self.output.wait()
+    def _line(self, line: str | Line) -> float:
+        if isinstance(line, str):
+            return self.say(line)
+        seconds = self.say(line.text, self.role.rate * line.rate, self.role.volume * line.volume)
+        if line.pause_s > SENTENCE_PAUSE_S and not self.interrupted.is_set():
+            gap = line.pause_s - SENTENCE_PAUSE_S
+            silence = np.zeros(int(self.tts.sample_rate * gap), np.float32)
+            self.output.play(silence, self.tts.sample_rate)
+            seconds += gap
         return seconds
+
+    def reply(self, reply: Reply) -> float:
+        """Say every line; if the speaker is lost, carry on from the line it was playing."""
+        lines = list(reply.lines)
+        first = 0
+        while True:
+            starts: list[float] = []
+            seconds = 0.0
+            try:
+                for line in lines[first:]:
+                    if self.interrupted.is_set():
+                        break
+                    starts.append(getattr(self.output, "queued_s", 0.0))
+                    seconds += self._line(line)
+                self.output.wait()
+                return seconds
+            except AudioDeviceLost as lost:
+                playing = first + max(0, bisect.bisect_right(starts, lost.played_s) - 1)
+                recover = getattr(self.output, "recover", None)
+                if recover is None or not recover(lost.message):
+                    raise
+                logger.info("carrying on from line %d of %d", playing + 1, len(lines))
+                self.resumed.append(playing)
+                first = playing
 
 
 def make_host(config: Config, store: Store | None = None) -> Host:
@@ -165,18 +196,18 @@ class Companion:
         self.audio_out = audio_out
         audio_out.cap = min(audio_out.cap, config.volume.day)
         self.stt = stt or load_recognizer(config)
-        tts, role = voice or load_voice(config)
         self.host = brain if isinstance(brain, Host) else None
         if brain is None:
             self.host = make_host(config, store)
             brain = self.host
         self.brain = brain
-        self.speaker = Speaker(tts, audio_out, role, PhraseCache())
         idle = idle_grammar(config)
         prepare = getattr(self.stt, "prepare", None)
         if prepare is not None:
             prepare(idle)
             prepare(Grammar("command", command_phrases(), open=True))
+        tts, role = voice or load_voice(config)
+        self.speaker = Speaker(tts, audio_out, role, PhraseCache())
         tts.warm()
         fixed_lines = getattr(brain, "fixed_lines", None)
         fixed = fixed_lines() if fixed_lines is not None and warm_all else []
@@ -196,10 +227,21 @@ class Companion:
             half_duplex=half_duplex,
         )
         self.speaker.on_first_audio = self.loop.mark_first_audio
+        self.barge_in: BargeIn | None = None
+        self._stop_heard: Transcript | None = None
+        if half_duplex and listening.stop_while_speaking:
+            wake = config.speech.wake_phrase
+            self.barge_in = BargeIn(self.stt, VoiceDetector().is_speech, wake, self._stopped)
+            self.loop.interrupted = self._take_stop
         self.watchdog = Watchdog()
         self.loop.on_audio = self.watchdog.feed
+        if hasattr(audio_out, "on_progress"):  # a long story is still the loop at work
+            audio_out.on_progress = self.watchdog.feed
         self.startup_s = time.perf_counter() - started
         notify("READY=1")
+        preload = getattr(self.stt, "preload", None)
+        if preload is not None:  # listening starts on the small model; the open one follows
+            preload()
         logger.info('ready in %.2f s; say "%s"', self.startup_s, config.speech.wake_phrase)
 
     def speak(self, reply: Reply) -> float:
@@ -210,7 +252,17 @@ class Companion:
             self.sounds = None
         if reply.cap is not None:
             self.audio_out.cap = min(self.config.volume.day, reply.cap)
-        seconds = self.speaker.reply(reply)
+        self.speaker.interrupted.clear()
+        began = time.monotonic()
+        if self.barge_in is not None:
+            self.barge_in.begin(reply)
+        try:
+            seconds = self.speaker.reply(reply)
+        finally:
+            if self.barge_in is not None:
+                self.barge_in.end()
+        if self.speaker.interrupted.is_set():
+            return time.monotonic() - began
         for name in reply.sounds:
             settings = self.config.sleep_sounds
             minutes, fade = settings.minutes, settings.fade_minutes
@@ -221,9 +273,23 @@ class Companion:
             self.sounds.start()
         return seconds
 
+    def _stopped(self, transcript: Transcript) -> None:
+        """Stop heard over our own voice (the microphone's thread): silence now."""
+        self._stop_heard = transcript
+        self.speaker.interrupt()
+
+    def _take_stop(self) -> Transcript | None:
+        heard, self._stop_heard = self._stop_heard, None
+        if heard is None:
+            return None
+        return strip_wake(heard, self.config.speech.wake_phrase)[0]
+
     def run(self, drain: bool = False) -> None:
+        chunks = self.audio_in.chunks()
+        if self.barge_in is not None:
+            chunks = self.barge_in.tap(chunks)
         try:
-            self.loop.run(self.audio_in.chunks(), drain=drain)
+            self.loop.run(chunks, drain=drain)
         finally:
             self.close()
 

@@ -59,6 +59,7 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("journal", help="the stories told and made up, as Markdown")
     p.add_argument("--nights", type=int, help="only the last N nights")
+    p.add_argument("--delete", type=int, metavar="ID", help="delete entry ID, for good")
 
     p = sub.add_parser("say", help="speak TEXT with the configured voice")
     p.add_argument("text")
@@ -67,6 +68,7 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("check-config", help="validate a config file")
     p.add_argument("path", nargs="?")
+    p.add_argument("--config", help="the config file (the same as PATH)")
 
     p = sub.add_parser("devices", help="list sound devices and the ones the config selects")
     p.add_argument("--config")
@@ -80,6 +82,19 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _return_freed_memory() -> None:
+    """Serve large buffers (a sentence's audio, the voice's working memory) straight from the
+    kernel, so they go back to it when freed instead of staying in the heap for the night."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.mallopt(-3, 128 * 1024)  # M_MMAP_THRESHOLD (glibc)
+    except (OSError, AttributeError):
+        logger.debug("mallopt is not available (not glibc)")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     level = (
@@ -90,6 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
+    _return_freed_memory()
     try:
         return COMMANDS[args.command](args)
     except ConfigError as err:
@@ -115,7 +131,7 @@ def _config(args: argparse.Namespace):
 def cmd_check_config(args: argparse.Namespace) -> int:
     from companion.config import find_config, load_config
 
-    path = find_config(args.path)
+    path = find_config(args.path or args.config)
     if path is None:
         print("no config file found; the built-in defaults are valid")
         return 0
@@ -200,7 +216,7 @@ def cmd_stories(args: argparse.Namespace) -> int:
     from companion.paths import data_dir
     from companion.storytelling.format import load_library
 
-    stories, problems = load_library(data_dir("stories"))
+    stories, problems = load_library(data_dir("stories"), log=False)
     for line in problems:
         print(line, file=sys.stderr)
     if args.json:
@@ -214,7 +230,13 @@ def cmd_stories(args: argparse.Namespace) -> int:
 
 def cmd_tell(args: argparse.Namespace) -> int:
     from companion.app import make_host
+    from companion.storytelling.format import shorten, valid_id
 
+    if not valid_id(args.story_id):
+        raise CompanionError(
+            f"{shorten(args.story_id)!r} is not a story id (lowercase letters, digits and '-'; "
+            "`companion stories` lists them)"
+        )
     config = _config(args)
     host = make_host(config)
     if args.listener:
@@ -243,6 +265,12 @@ def cmd_journal(args: argparse.Namespace) -> int:
     from companion.state.store import journal_markdown
 
     store = open_store()
+    if args.delete is not None:
+        if not store.delete_entry(args.delete):
+            raise CompanionError(f"no journal entry {args.delete} (`companion journal` shows them)")
+        store.close()
+        print(f"journal entry {args.delete} deleted")
+        return 0
     print(journal_markdown(store.journal(args.nights)))
     return 0
 

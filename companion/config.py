@@ -91,6 +91,8 @@ class ListeningSettings:
     """How long to wait for a child to start speaking after a question."""
     max_utterance_s: float = 12.0
     """Longest utterance; longer speech is cut here."""
+    stop_while_speaking: bool = True
+    """Listen for "stop" over the companion's own voice (best with an echo-cancelled mic)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,11 +223,12 @@ class _Reader:
         return _Reader(value, self.key(name), self.problems)
 
     def finish(self) -> None:
-        for name in self.data:
+        for name, value in self.data.items():
             if name not in self.seen:
                 hint = difflib.get_close_matches(name, sorted(self.seen), n=1)
                 tip = f" (did you mean '{hint[0]}'?)" if hint else ""
-                self.problem(name, f"unknown key{tip}")
+                what = f"unknown section [{self.key(name)}]" if isinstance(value, dict) else ""
+                self.problem(name, f"{what or 'unknown key'}{tip}")
 
 
 class _Problem:
@@ -323,13 +326,27 @@ def _family(reader: _Reader) -> Family:
         )
         own.finish()
         child.finish()
-        if not name:
-            child.problem("name", "is missing")
-        else:
+        if "name" not in item:
+            child.problem("name", 'is missing (e.g. name = "Mila")')
+        elif name:
             children.append(Child(name, age, own_times))
     adults = reader.get("adults", (), _names)
     reader.finish()
+    _unique_names(children, adults, reader)
     return Family(tuple(children), adults)
+
+
+def _unique_names(children: list[Child], adults: tuple[str, ...], reader: _Reader) -> None:
+    """Every person needs their own name: turns and answers go by name."""
+    first: dict[str, str] = {}
+    keys = [f"children[{i}].name" for i in range(len(children))] + ["adults"] * len(adults)
+    for key, name in zip(keys, [c.name for c in children] + list(adults), strict=True):
+        folded = " ".join(name.lower().split())
+        if folded in first:
+            where = "twice" if first[folded] == key else f"as {reader.key(first[folded])} too"
+            reader.problem(key, f'"{name}" is listed {where} (each person needs their own name)')
+        else:
+            first[folded] = key
 
 
 def _whole(lo: int, hi: int) -> Callable[[Any], int | _Problem]:
@@ -416,6 +433,28 @@ def _wake_name(value: Any) -> str | _Problem:
     return value.strip()
 
 
+def _check_speech_files(speech: SpeechSettings, reader: _Reader) -> None:
+    """The chosen voice and vosk model folder must exist (looked up on this machine)."""
+    from companion.paths import data_dir
+
+    if speech.voice:
+        from companion.speech.tts import voice_problem
+
+        problem = voice_problem(speech.voice, data_dir("voices"))
+        if problem:
+            reader.problem("voice", problem)
+    if speech.vosk_model and speech.engine != "pocketsphinx":
+        from companion.speech.stt import vosk_model_problem
+
+        problem = vosk_model_problem(Path(speech.vosk_model).expanduser())
+        if problem:
+            reader.problem(
+                "vosk_model",
+                f'"{speech.vosk_model}" is not a vosk model folder ({problem}); give the '
+                "unpacked model's folder, or leave it empty to look in voices/ and ~/.cache/vosk",
+            )
+
+
 def parse_config(data: dict[str, Any], path: str | None = None) -> Config:
     """Validate a parsed TOML document; raise ConfigError listing every problem."""
     problems: list[str] = []
@@ -430,6 +469,7 @@ def parse_config(data: dict[str, Any], path: str | None = None) -> Config:
         voice=s.get("voice", "", _text(100)),
     )
     s.finish()
+    _check_speech_files(speech, s)
 
     a = root.table("audio")
     audio = AudioSettings(
@@ -453,6 +493,7 @@ def parse_config(data: dict[str, Any], path: str | None = None) -> Config:
         trailing_silence_s=li.get("trailing_silence_s", 0.7, _number(0.2, 3.0)),
         silence_timeout_s=li.get("silence_timeout_s", 8.0, _number(1.0, 60.0)),
         max_utterance_s=li.get("max_utterance_s", 12.0, _number(2.0, 60.0)),
+        stop_while_speaking=li.get("stop_while_speaking", True, _bool),
     )
     li.finish()
 
@@ -552,8 +593,39 @@ def load_config(path: str | os.PathLike[str]) -> Config:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
-        raise ConfigError([f"invalid TOML: {err}"], str(p)) from None
+        raise ConfigError([_toml_problem(err, text)], str(p)) from None
     return parse_config(data, str(p))
+
+
+def _toml_problem(err: tomllib.TOMLDecodeError, text: str) -> str:
+    """One line for a TOML syntax error: where it is, and which key when that is clear."""
+    message = str(err)
+    at = re.search(r"\(at line (\d+), column (\d+)\)", message)
+    if at is None:
+        return f"invalid TOML: {message}; check that every [ and quote is closed"
+    where = at[0][4:-1]
+    key = _key_on_line(text, int(at[1]))
+    if key and message.startswith(("Cannot overwrite", "Cannot declare")):
+        return f"invalid TOML: {key} is set twice ({where}); keep one of them"
+    if key and message.startswith("Illegal character '\\n'"):
+        return f'invalid TOML: {key}: the quotes are not closed ({where}); end the text with "'
+    return f"invalid TOML: {message}; check the quotes, brackets and '=' there"
+
+
+def _key_on_line(text: str, number: int) -> str:
+    """The dotted name of the key or table set on line `number` (1-based), or ""."""
+    lines = text.splitlines()
+    if not 0 < number <= len(lines):
+        return ""
+    header = re.compile(r"^\s*\[+\s*([A-Za-z0-9_.\- ]+?)\s*\]+")
+    own = header.match(lines[number - 1])
+    if own:
+        return f"[{own[1]}]"
+    assign = re.match(r"^\s*([A-Za-z0-9_.\-]+)\s*=", lines[number - 1])
+    if not assign:
+        return ""
+    table = next((m[1] for line in reversed(lines[: number - 1]) if (m := header.match(line))), "")
+    return f"{table}.{assign[1]}" if table else assign[1]
 
 
 def find_config(explicit: str | None = None) -> Path | None:

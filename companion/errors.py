@@ -47,3 +47,14 @@ class EngineError(CompanionError):
     """A speech engine, model or voice cannot be loaded."""
 
     code = "engine"
+
+
+class AudioDeviceLost(AudioDeviceError):
+    """A device that was working went away (unplugged, or its stream failed)."""
+
+    code = "audio_device_lost"
+
+    def __init__(self, message: str, played_s: float = 0.0) -> None:
+        super().__init__(message)
+        self.played_s = played_s
+        """How much of what was queued had been played when it was lost, in seconds."""

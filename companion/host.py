@@ -8,6 +8,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Final, TextIO
 from zoneinfo import ZoneInfo
 
@@ -20,7 +21,7 @@ from companion.routine.plan import NightPlan
 from companion.state.store import Store
 from companion.storytelling.cocreate import bad_dream_story, freeform_story
 from companion.storytelling.engine import PARAGRAPH_PAUSE_S, Progress, Question, Storyteller
-from companion.storytelling.format import Story
+from companion.storytelling.format import Ask, Choose, Say, Story
 from companion.storytelling.safety import WordSafety
 
 logger = logging.getLogger(__name__)
@@ -45,6 +46,7 @@ SWITCH_REFUSED: Final = (
     "Tonight is a {mode} night. Your grown-ups planned it that way. Maybe next time!"
 )
 SWITCHED: Final = "Okay! Tonight will be a {mode} night."
+NOT_TOLD: Final = "Hmm, that story isn't ready to tell. Let's choose another one."
 TOO_LATE: Final = "It's getting very late. Let's stop here, and finish another time. Goodnight."
 
 
@@ -140,6 +142,24 @@ def _generated(story: Story) -> dict | None:  # type: ignore[type-arg]
     return story_to_json(story)
 
 
+@lru_cache(maxsize=256)
+def speakable(story: Story, safety: WordSafety) -> bool:
+    """Whether every line of a story may be said: a story with a rude word is not told."""
+    texts = [story.title, *story.ending]
+    for step in story.steps:
+        if isinstance(step, Say):
+            texts += [*step.paragraphs, step.recap]
+        elif isinstance(step, Ask):
+            texts += [step.question, step.reply, *step.defaults]
+        elif isinstance(step, Choose):
+            texts.append(step.question)
+            texts += [t for o in step.options for t in (o.label, *o.words, *o.paragraphs)]
+    if all(safety.is_safe(text) for text in texts if text):
+        return True
+    logger.warning("%s: not told (a word the companion would not say)", story.path or story.id)
+    return False
+
+
 def control_intent(text: str) -> Intent | None:
     """stop / goodnight / repeat / go on, when that is what the whole answer says."""
     intent = classify(Transcript(text, 1.0, "answer"), allowed=AT_A_QUESTION)
@@ -162,10 +182,10 @@ class Host:
         clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.config = config
-        self.stories = {s.id: s for s in stories}
+        self.safety = WordSafety.with_words(config.safety.blocked_words)
+        self.stories = {s.id: s for s in stories if speakable(s, self.safety)}
         self.store = store
         self.rng = rng or random.Random()
-        self.safety = WordSafety.with_words(config.safety.blocked_words)
         self.listeners = listeners or (config.listener_name,)
         self.simple = SimpleBrain(config.listener_name, config.speech.wake_name)
         self.session: StorySession | None = None
@@ -189,6 +209,7 @@ class Host:
         """A reloaded config: new names, words, caps and plan from now on."""
         self.config = config
         self.safety = WordSafety.with_words(config.safety.blocked_words)
+        self.stories = {k: s for k, s in self.stories.items() if speakable(s, self.safety)}
         if self.night is None and self.session is None:
             self.listeners = (config.listener_name,)
 
@@ -312,6 +333,8 @@ class Host:
     # -- starting activities ---------------------------------------------------------
 
     def start_story(self, story: Story, mode: str = "told", base_rate: float = 1.0) -> Reply:
+        if not speakable(story, self.safety):
+            return Reply((NOT_TOLD,))
         saved = self.store.load_progress(story.id) if self.store else None
         progress = Progress.from_json(saved) if saved else None
         teller = Storyteller(story, self.listeners, self.safety, progress, self.rng, base_rate)

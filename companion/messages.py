@@ -36,6 +36,8 @@ class Grammar:
     open: bool = False
     prefix: str = ""
     """An optional leading phrase (the wake phrase) that only the restricted model knows."""
+    transient: bool = False
+    """Used once (e.g. the words of one reply): compiled afresh, not kept."""
 
 
 @dataclass(frozen=True, slots=True)

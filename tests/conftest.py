@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,6 +23,16 @@ from companion.speech.pocketsphinx_engine import PocketsphinxEngine
 from companion.speech.tts import DEFAULT_VOICE, voice_files
 
 ROOT = Path(__file__).resolve().parent.parent
+FIGURES: list[tuple[str, str]] = []
+"""What the reliability tests measured, printed at the end of the run."""
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if FIGURES:
+        terminalreporter.section("reliability figures")
+        for name, value in FIGURES:
+            terminalreporter.write_line(f"{name}: {value}")
+
 
 SHORT_STORY: str = """
 format = 1
@@ -83,6 +94,8 @@ def private_state(
     """Every test gets its own state folder: no test touches a real journal."""
     folder = tmp_path_factory.mktemp("state")
     monkeypatch.setenv("COMPANION_STATE_DIR", str(folder))
+    # the optimized voice is made once per test session, not in the real cache
+    monkeypatch.setenv("COMPANION_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
     return folder
 
 
@@ -181,3 +194,38 @@ def headless(config, wav: Path, out: Path, recognizer, voice, brain):
         warm_all=False,
         brain=brain,
     )
+
+
+def pactl(*args: str) -> str:
+    return subprocess.run(
+        ["pactl", *args], check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+@pytest.fixture(scope="session")
+def pulse() -> Iterator[dict[str, str]]:
+    """A PulseAudio daemon with two null sinks: the child's mouth and the companion's speaker."""
+    need("pulseaudio")
+    need("pactl")
+    if subprocess.run(["pulseaudio", "--check"], check=False).returncode != 0:
+        subprocess.run(
+            ["pulseaudio", "--start", "--system=false", "--exit-idle-time=-1", "--daemonize=yes"],
+            check=True,
+            capture_output=True,
+        )
+        for _ in range(50):
+            if subprocess.run(["pulseaudio", "--check"], check=False).returncode == 0:
+                break
+            time.sleep(0.1)
+    modules = [
+        pactl(
+            "load-module",
+            "module-null-sink",
+            f"sink_name={name}",
+            f"sink_properties=device.description={name}",
+        )
+        for name in ("kid_mouth", "luma_speaker")
+    ]
+    yield {"PULSE_SOURCE": "kid_mouth.monitor", "PULSE_SINK": "luma_speaker"}
+    for module in modules:
+        subprocess.run(["pactl", "unload-module", module], check=False)

@@ -11,7 +11,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,40 +19,6 @@ import pytest
 from tests.conftest import need
 
 pytestmark = [pytest.mark.audio, pytest.mark.slow]
-
-
-def pactl(*args: str) -> str:
-    return subprocess.run(
-        ["pactl", *args], check=True, capture_output=True, text=True
-    ).stdout.strip()
-
-
-@pytest.fixture(scope="module")
-def pulse() -> Iterator[dict[str, str]]:
-    need("pulseaudio")
-    need("pactl")
-    if subprocess.run(["pulseaudio", "--check"], check=False).returncode != 0:
-        subprocess.run(
-            ["pulseaudio", "--start", "--system=false", "--exit-idle-time=-1", "--daemonize=yes"],
-            check=True,
-            capture_output=True,
-        )
-        for _ in range(50):
-            if subprocess.run(["pulseaudio", "--check"], check=False).returncode == 0:
-                break
-            time.sleep(0.1)
-    modules = [
-        pactl(
-            "load-module",
-            "module-null-sink",
-            f"sink_name={name}",
-            f"sink_properties=device.description={name}",
-        )
-        for name in ("kid_mouth", "luma_speaker")
-    ]
-    yield {"PULSE_SOURCE": "kid_mouth.monitor", "PULSE_SINK": "luma_speaker"}
-    for module in modules:
-        subprocess.run(["pactl", "unload-module", module], check=False)
 
 
 def wait_for(log: Path, text: str, seconds: float) -> bool:

@@ -5,18 +5,26 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from types import ModuleType
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 
 from companion.audio.base import CHUNK_S, apply_cap, to_chunks
 from companion.audio.resample import resample
-from companion.errors import AudioDeviceError
+from companion.errors import AudioDeviceError, AudioDeviceLost
 from companion.messages import AudioChunk
 
 logger = logging.getLogger(__name__)
+
+DEAD_MIC_S: Final = 3.0
+"""No frames, or nothing but digital zeros, this long: the microphone is reopened."""
+STALLED_SPEAKER_S: Final = 1.5
+"""Audio queued but none played this long: the speaker is reopened."""
+RETRY_S: Final = 0.5
+"""Pause between attempts to reopen a lost device."""
 
 
 def sounddevice() -> ModuleType:
@@ -64,31 +72,129 @@ def find_device(wanted: str, kind: str) -> dict[str, Any]:
     return matches[0]
 
 
-class DeviceInput:
-    """A microphone: mono capture at the device's own rate, resampled to 16 kHz."""
+_reinit_lock = threading.Lock()
+_open_devices: list[_Device] = []
 
-    def __init__(self, device: str = "") -> None:
+
+def reinitialize() -> None:
+    """Restart PortAudio so it sees cards plugged in since it started.
+
+    Every open stream dies with it: each device notices and reopens itself by name.
+    """
+    sd = sounddevice()
+    with _reinit_lock:
+        for device in list(_open_devices):
+            device._drop_stream()
+        sd._terminate()
+        sd._initialize()
+    logger.info("sound system restarted to look for devices")
+
+
+class _Device:
+    """A stream opened by name that can be lost and opened again."""
+
+    kind = "input"
+
+    def __init__(self, device: str) -> None:
         self._sd = sounddevice()
-        info = find_device(device, "input")
+        self.wanted = device
+        self._closed = threading.Event()
+        self._failed = threading.Event()
+        self._stream: Any = None
+        self._generation = 0
+        self.recoveries = 0
+        self._open()
+        _open_devices.append(self)
+
+    def _make_stream(self, info: dict[str, Any], finished: Callable[[], None]) -> Any:
+        raise NotImplementedError
+
+    def _open(self) -> None:
+        info = find_device(self.wanted, self.kind)
         self.name = info["name"]
         self.rate = int(info["default_samplerate"])
-        self._queue: queue.Queue[np.ndarray | None] = queue.Queue(maxsize=200)
-        self._closed = threading.Event()
+        setting = f"audio.{self.kind}_device"
+        self._generation += 1
         try:
-            self._stream = self._sd.InputStream(
-                device=info["index"],
-                channels=1,
-                samplerate=self.rate,
-                dtype="float32",
-                blocksize=int(self.rate * CHUNK_S),
-                callback=self._callback,
-            )
-            self._stream.start()
+            stream = self._make_stream(info, self._finished_hook(self._generation))
+            stream.start()
         except self._sd.PortAudioError as err:
             raise AudioDeviceError(
-                f'audio.input_device: cannot open "{self.name}" ({err}); see `companion devices`'
+                f'{setting}: cannot open "{self.name}" ({err}); see `companion devices`'
             ) from None
+        self._failed.clear()
+        self._stream = stream
+
+    def _finished_hook(self, generation: int) -> Callable[[], None]:
+        # PortAudio may report an old stream finished after its successor opened: ignore it
+        def finished() -> None:
+            if generation == self._generation and not self._closed.is_set():
+                self._failed.set()
+
+        return finished
+
+    def _drop_stream(self) -> None:
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            try:
+                stream.close(ignore_errors=True)
+            except Exception as err:  # PortAudio may already have let go of it
+                logger.debug("closing a lost stream: %s", err)
+
+    def recover(self, why: str) -> bool:
+        """Reopen by name until it works (True) or the device is closed (False)."""
+        what = "microphone" if self.kind == "input" else "speaker"
+        logger.warning("%s %s: %s; reopening", what, self.wanted or self.name, why)
+        started = time.monotonic()
+        attempt = 0
+        while not self._closed.is_set():
+            self._drop_stream()
+            if attempt and attempt % 4 == 0:  # a replugged card appears only after a restart
+                reinitialize()
+            try:
+                self._open()
+            except AudioDeviceError as err:
+                if attempt == 0:
+                    logger.warning("%s; trying again every %.1f s", err.message, RETRY_S)
+                attempt += 1
+                self._closed.wait(RETRY_S)
+                continue
+            self.recoveries += 1
+            logger.info("%s back after %.1f s", what, time.monotonic() - started)
+            return True
+        return False
+
+    def close(self) -> None:
+        self._closed.set()
+        if self in _open_devices:
+            _open_devices.remove(self)
+        self._drop_stream()
+
+
+class DeviceInput(_Device):
+    """A microphone: mono capture at the device's own rate, resampled to 16 kHz.
+
+    A microphone that goes quiet (no frames, or nothing but digital zeros, which no real
+    microphone gives) or fails is reopened by name; the chunks just carry on.
+    """
+
+    kind = "input"
+
+    def __init__(self, device: str = "") -> None:
+        self._queue: queue.Queue[np.ndarray | None] = queue.Queue(maxsize=200)
+        super().__init__(device)
         logger.info("microphone: %s at %d Hz", self.name, self.rate)
+
+    def _make_stream(self, info: dict[str, Any], finished: Callable[[], None]) -> Any:
+        return self._sd.InputStream(
+            device=info["index"],
+            channels=1,
+            samplerate=self.rate,
+            dtype="float32",
+            blocksize=int(self.rate * CHUNK_S),
+            callback=self._callback,
+            finished_callback=finished,
+        )
 
     def _callback(self, data: np.ndarray, frames: int, when: Any, status: Any) -> None:
         if status:
@@ -102,51 +208,83 @@ class DeviceInput:
         return to_chunks(self._blocks(), self.rate)
 
     def _blocks(self) -> Iterator[np.ndarray]:
+        heard = time.monotonic()
+        zeros_s = 0.0
+        zeros_limit = DEAD_MIC_S
         while not self._closed.is_set():
             try:
-                block = self._queue.get(timeout=0.5)
+                block = self._queue.get(timeout=0.2)
             except queue.Empty:
-                continue
-            if block is None:
-                return
-            yield block
+                block = None
+            else:
+                if block is None:
+                    return
+                heard = time.monotonic()
+                if block.any():
+                    zeros_s, zeros_limit = 0.0, DEAD_MIC_S
+                else:
+                    zeros_s += len(block) / self.rate
+                yield block
+            why = None
+            if self._failed.is_set():
+                why = "the stream stopped"
+            elif time.monotonic() - heard >= DEAD_MIC_S:
+                why = f"no sound for {DEAD_MIC_S:.0f} s"
+            elif zeros_s >= zeros_limit:
+                why = f"only digital zeros for {zeros_s:.0f} s"
+                zeros_limit = min(zeros_limit * 2, 300.0)  # a muted source: ask less often
+            if why is not None:
+                if not self.recover(why):
+                    return
+                heard, zeros_s = time.monotonic(), 0.0
 
     def close(self) -> None:
-        self._closed.set()
+        super().close()
         self._queue.put(None)
-        self._stream.close()
 
 
-class DeviceOutput:
-    """A speaker: audio resampled to the device's rate, played from a queue, capped."""
+class DeviceOutput(_Device):
+    """A speaker: audio resampled to the device's rate, played from a queue, capped.
+
+    `queued_s` and `played_s` count seconds of audio since it was opened; when the speaker is
+    lost, wait() and play() raise AudioDeviceLost carrying how far playing had got.
+    """
+
+    kind = "output"
 
     def __init__(self, device: str = "", cap: float = 1.0) -> None:
-        self._sd = sounddevice()
-        info = find_device(device, "output")
-        self.name = info["name"]
-        self.rate = int(info["default_samplerate"])
         self.cap = cap
         self.volume = 1.0
         self._lock = threading.Lock()
         self._buffer: list[np.ndarray] = []
         self._offset = 0
+        self._queued = 0
+        self._played = 0
         self._idle = threading.Event()
         self._idle.set()
-        try:
-            self._stream = self._sd.OutputStream(
-                device=info["index"],
-                channels=1,
-                samplerate=self.rate,
-                dtype="float32",
-                blocksize=int(self.rate * 0.02),
-                callback=self._callback,
-            )
-            self._stream.start()
-        except self._sd.PortAudioError as err:
-            raise AudioDeviceError(
-                f'audio.output_device: cannot open "{self.name}" ({err}); see `companion devices`'
-            ) from None
+        self.on_progress: Callable[[], None] | None = None
+        """Called while audio is really leaving the speaker (feeds the service watchdog)."""
+        super().__init__(device)
         logger.info("speaker: %s at %d Hz", self.name, self.rate)
+
+    def _make_stream(self, info: dict[str, Any], finished: Callable[[], None]) -> Any:
+        return self._sd.OutputStream(
+            device=info["index"],
+            channels=1,
+            samplerate=int(info["default_samplerate"]),
+            dtype="float32",
+            blocksize=int(info["default_samplerate"] * 0.02),
+            callback=self._callback,
+            finished_callback=finished,
+        )
+
+    @property
+    def queued_s(self) -> float:
+        return self._queued / self.rate
+
+    @property
+    def played_s(self) -> float:
+        return self._played / self.rate
 
     def _callback(self, out: np.ndarray, frames: int, when: Any, status: Any) -> None:
         filled = 0
@@ -160,28 +298,49 @@ class DeviceOutput:
                 if self._offset >= len(head):
                     self._buffer.pop(0)
                     self._offset = 0
+            self._played += filled
             if not self._buffer:
                 self._idle.set()
         out[filled:, 0] = 0.0
 
+    def _lost(self, how: str = "was lost") -> AudioDeviceLost:
+        return AudioDeviceLost(f'speaker "{self.name}" {how}', self.played_s)
+
     def play(self, samples: np.ndarray, rate: int) -> None:
+        if self._failed.is_set() or self._stream is None:
+            raise self._lost()
         data = apply_cap(resample(samples, rate, self.rate), self.volume, self.cap)
         with self._lock:
             self._buffer.append(data)
+            self._queued += len(data)
             self._idle.clear()
 
     def wait(self) -> None:
+        last, progress = self._played, time.monotonic()
         while not self._idle.wait(timeout=0.1):
-            pass
+            if self._failed.is_set() or self._stream is None:
+                raise self._lost()
+            if self._played != last:
+                last, progress = self._played, time.monotonic()
+                if self.on_progress is not None:
+                    self.on_progress()
+            elif time.monotonic() - progress > STALLED_SPEAKER_S:
+                self._failed.set()
+                raise self._lost(f"played nothing for {STALLED_SPEAKER_S} s")
         # let the last block leave the device's own buffer
-        self._idle.wait(timeout=self._stream.latency + 0.05)
+        stream = self._stream
+        self._idle.wait(timeout=(stream.latency if stream is not None else 0.0) + 0.05)
+
+    def recover(self, why: str = "it stopped playing") -> bool:
+        """Drop what was queued and reopen; counters start again from zero."""
+        self.stop()
+        with self._lock:
+            self._queued = self._played = 0
+        return super().recover(why)
 
     def stop(self) -> None:
         with self._lock:
             self._buffer.clear()
             self._offset = 0
+            self._queued = self._played
             self._idle.set()
-
-    def close(self) -> None:
-        self.stop()
-        self._stream.close()

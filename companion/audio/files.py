@@ -11,7 +11,7 @@ import numpy as np
 
 from companion.audio.base import CHUNK_S, apply_cap, to_chunks
 from companion.audio.resample import resample
-from companion.audio.wav import WavReader, write_wav
+from companion.audio.wav import WavReader, WavWriter
 from companion.messages import AudioChunk
 
 
@@ -33,7 +33,7 @@ class WavInput:
 
 
 class WavOutput:
-    """Collects everything the companion says and writes it as one WAV file on close."""
+    """Writes everything the companion says into one WAV file (complete once closed)."""
 
     def __init__(self, path: str | os.PathLike[str], rate: int = 22_050, cap: float = 1.0) -> None:
         self.path = Path(path)
@@ -41,11 +41,11 @@ class WavOutput:
         self.rate = rate
         self.cap = cap
         self.volume = 1.0
-        self._parts: list[np.ndarray] = []
+        self._writer = WavWriter(path, rate)
+        self._closed = False
 
     def play(self, samples: np.ndarray, rate: int) -> None:
-        data = apply_cap(resample(samples, rate, self.rate), self.volume, self.cap)
-        self._parts.append(data)
+        self._writer.write(apply_cap(resample(samples, rate, self.rate), self.volume, self.cap))
 
     def wait(self) -> None:
         return None
@@ -53,8 +53,7 @@ class WavOutput:
     def stop(self) -> None:
         return None
 
-    def audio(self) -> np.ndarray:
-        return np.concatenate(self._parts) if self._parts else np.zeros(0, np.float32)
-
     def close(self) -> None:
-        write_wav(self.path, self.audio(), self.rate)
+        if not self._closed:
+            self._closed = True
+            self._writer.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import deque
 from dataclasses import dataclass
 from enum import Enum
 from typing import Final
@@ -15,6 +16,10 @@ logger = logging.getLogger(__name__)
 
 MIN_SPEECH_S: Final = 0.12
 """Voiced audio needed before an utterance counts as started."""
+NOISE_WINDOW_S: Final = 2.0
+"""The noise floor is the quietest frame of this much recent audio."""
+ABOVE_NOISE_DB: Final = 8.0
+"""A frame must be this much louder than the noise floor to be speech."""
 PREROLL_S: Final = 0.3
 """Audio kept from before the start, so the first syllable is not lost."""
 
@@ -100,24 +105,24 @@ class VoiceDetector:
         self.frame_samples = self._vad.frame_bytes // 2
         self.min_dbfs = min_dbfs
         self.noise_dbfs = -70.0
+        self._recent: deque[float] = deque(maxlen=round(NOISE_WINDOW_S / 0.03))
 
     def is_speech(self, frame: np.ndarray) -> bool:
         """`frame` is int16 at 16 kHz, `frame_samples` long."""
         if len(frame) != self.frame_samples:
             frame = np.resize(frame, self.frame_samples)
         level = dbfs(frame)
-        if level < max(self.min_dbfs, self.noise_dbfs + 9.0):
-            self._track_noise(level)
+        self._track_noise(level)
+        if level < max(self.min_dbfs, self.noise_dbfs + ABOVE_NOISE_DB):
             return False
-        voiced = bool(self._vad.is_speech(frame.astype("<i2").tobytes()))
-        if not voiced:
-            self._track_noise(level)
-        return voiced
+        return bool(self._vad.is_speech(frame.astype("<i2").tobytes()))
 
     def _track_noise(self, level: float) -> None:
-        # fall fast, rise slowly: a steady hum becomes the floor, a voice does not
-        rate = 0.3 if level < self.noise_dbfs else 0.01
-        self.noise_dbfs += rate * (level - self.noise_dbfs)
+        # minimum statistics: speech always dips between syllables, a fan never does, so
+        # the quietest frames of the last seconds are the noise floor
+        self._recent.append(level)
+        if len(self._recent) == self._recent.maxlen:
+            self.noise_dbfs = min(self._recent)
 
 
 def dbfs(frame: np.ndarray) -> float:

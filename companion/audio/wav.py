@@ -16,6 +16,16 @@ from companion.errors import AudioFileError
 MIN_RATE: Final = 8_000
 MAX_RATE: Final = 192_000
 _FIX = "save it as 16-bit PCM WAV (e.g. sox {name} -b 16 -e signed-integer fixed.wav)"
+_FORMATS: Final = {
+    2: "ADPCM",
+    3: "floating-point samples",
+    6: "A-law",
+    7: "mu-law",
+    17: "IMA ADPCM",
+    85: "MP3",
+    65534: "extensible format",
+}
+"""Names of the WAV format codes people meet, for the error line."""
 
 
 class WavReader:
@@ -35,11 +45,15 @@ class WavReader:
             self._wav = wave.open(str(self.path), "rb")  # noqa: SIM115 - closed by close()
         except wave.Error as err:
             reason = str(err)
-            if "unknown format" in reason:
-                raise AudioFileError(f"{self.path}: not PCM audio ({reason}); {fix}") from None
+            if reason.startswith("unknown format: "):
+                code = reason.removeprefix("unknown format: ")
+                what = _FORMATS.get(int(code) if code.isdigit() else -1, f"format {code}")
+                raise AudioFileError(f"{self.path}: not PCM audio ({what}); {fix}") from None
             raise AudioFileError(
                 f"{self.path}: not a readable WAV file ({reason}); {fix}"
             ) from None
+        except PermissionError:
+            raise AudioFileError(f"{self.path}: cannot be read (check its permissions)") from None
         except (EOFError, OSError):
             raise AudioFileError(f"{self.path}: damaged or truncated WAV file; {fix}") from None
         self.rate = self._wav.getframerate()
@@ -120,3 +134,54 @@ def write_wav(path: str | os.PathLike[str], samples: np.ndarray, rate: int) -> N
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+class WavWriter:
+    """Mono 16-bit PCM written as it comes, into a temp file renamed into place on close.
+
+    Nothing is kept in memory, and the target never holds half a file. A target that is not a
+    regular file (such as /dev/null) is written directly.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], rate: int) -> None:
+        self.target = Path(path)
+        self._tmp: str | None = None
+        try:
+            if self.target.exists() and not self.target.is_file():
+                handle = self.target.open("wb")
+            else:
+                fd, self._tmp = tempfile.mkstemp(
+                    prefix=f".{self.target.name}.", dir=self.target.parent or "."
+                )
+                handle = os.fdopen(fd, "wb")
+        except OSError as err:
+            raise AudioFileError(f"{path}: cannot write ({err.strerror})") from None
+        self._handle = handle
+        self._wave = wave.open(handle, "wb")  # noqa: SIM115 (open until close())
+        self._wave.setnchannels(1)
+        self._wave.setsampwidth(2)
+        self._wave.setframerate(rate)
+
+    def write(self, samples: np.ndarray) -> None:
+        pcm = (np.clip(samples, -1.0, 1.0) * 32767.0).astype("<i2").tobytes()
+        try:
+            self._wave.writeframes(pcm)
+        except OSError as err:
+            self.discard()
+            raise AudioFileError(f"{self.target}: cannot write ({err.strerror})") from None
+
+    def close(self) -> None:
+        try:
+            self._wave.close()
+            self._handle.close()
+            if self._tmp is not None:
+                os.replace(self._tmp, self.target)
+        except BaseException:
+            self.discard()
+            raise
+
+    def discard(self) -> None:
+        """Drop what was written (the target is left as it was)."""
+        self._handle.close()
+        if self._tmp is not None:
+            Path(self._tmp).unlink(missing_ok=True)

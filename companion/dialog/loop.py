@@ -101,6 +101,8 @@ class ListeningLoop:
         self._clear = False
         self.on_audio: Callable[[], None] | None = None
         """Called for every chunk received (feeds the service watchdog)."""
+        self.interrupted: Callable[[], Transcript | None] | None = None
+        """After speaking: what stopped the reply midway, if anything did."""
 
     def _to(self, state: State, why: str) -> None:
         if state is not self.state:
@@ -192,7 +194,8 @@ class ListeningLoop:
         was_idle = self.state is State.IDLE
         self._to(State.UNDERSTANDING, "end of utterance")
         transcript = self.stt.finish()
-        logger.info(
+        # a child's words stay out of the service journal unless debugging
+        logger.debug(
             "heard %r (%.2f, %s)", transcript.text, transcript.confidence, transcript.engine
         )
         if was_idle:
@@ -206,11 +209,12 @@ class ListeningLoop:
                     self.brain.wake(), transcript, Intent("none", 0.0), trailing, ended_wall
                 )
                 return
+        self._understood(transcript, trailing, ended_wall)
+
+    def _understood(self, transcript: Transcript, trailing: float, since: float) -> None:
         intent = classify(transcript)
         logger.info("intent %s (%.2f)", intent.name, intent.confidence)
-        self._reply(
-            self.brain.respond(intent, transcript), transcript, intent, trailing, ended_wall
-        )
+        self._reply(self.brain.respond(intent, transcript), transcript, intent, trailing, since)
 
     def _reply(
         self, reply: Reply, transcript: Transcript, intent: Intent, trailing: float, since: float
@@ -222,6 +226,10 @@ class ListeningLoop:
         seconds = self.speak(reply)
         if self.first_audio_at is not None:
             turn.compute_s = self.first_audio_at - since
+        heard = self.interrupted() if self.interrupted is not None else None
+        if heard is not None:
+            self._understood(heard, 0.0, time.perf_counter())
+            return
         if self.half_duplex:
             self._deaf_until = self._now + seconds + ECHO_GUARD_S
         if reply.expect is not None:

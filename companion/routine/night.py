@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Final
 
 from companion.messages import Line
-from companion.routine.plan import NightPlan
+from companion.routine.plan import NightPlan, instant
 from companion.storytelling.safety import WordSafety
 
 logger = logging.getLogger(__name__)
@@ -60,7 +60,7 @@ class NightSteps:
         """Whether the next step may start: in a rehearsal at once, else at its time."""
         if self.position >= len(self.plan.steps):
             return False
-        return self.rehearsal or now >= self.plan.steps[self.position].at
+        return self.rehearsal or instant(now) >= instant(self.plan.steps[self.position].at)
 
     @property
     def waiting_for_answer(self) -> bool:

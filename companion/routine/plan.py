@@ -48,6 +48,12 @@ def local(day: date, wall: time, zone: ZoneInfo) -> datetime:
     return aware.astimezone(UTC).astimezone(zone)
 
 
+def instant(moment: datetime) -> datetime:
+    """The moment in UTC: in one zone Python compares and subtracts wall clocks, so in the hour
+    daylight saving repeats 01:10 (second time) would count as before 01:15 (first time)."""
+    return moment.astimezone(UTC)
+
+
 def shift(moment: datetime, delta: timedelta) -> datetime:
     """Add real elapsed time (not wall-clock time) across daylight saving changes."""
     return (moment.astimezone(UTC) + delta).astimezone(moment.tzinfo)
@@ -119,8 +125,8 @@ def tonight(config: Config, now: datetime) -> NightPlan | None:
         plan = night_plan(config, night)
         if (
             plan is not None
-            and now <= shift(plan.bedtime, timedelta(hours=12))
-            and (now >= shift(plan.wind_down_at, -timedelta(hours=12)))
+            and instant(now) <= instant(plan.bedtime) + timedelta(hours=12)
+            and instant(now) >= instant(plan.wind_down_at) - timedelta(hours=12)
         ):
             return plan
     return None
@@ -130,8 +136,9 @@ def decide(plan: NightPlan, now: datetime, grace: timedelta, done: bool) -> str:
     """What to do about a night's routine at `now`: "wait", "run", "skip" (missed) or "done"."""
     if done:
         return "done"
-    if now < plan.wind_down_at:
+    late = instant(now) - instant(plan.wind_down_at)
+    if late < timedelta(0):
         return "wait"
-    if now - plan.wind_down_at <= grace:
+    if late <= grace:
         return "run"
     return "skip"

@@ -1,4 +1,4 @@
-"""APScheduler cron jobs for the wind-down: once per local date, re-planned on config edits."""
+"""APScheduler jobs for the wind-down, one per night: once per local date, re-planned on edits."""
 
 from __future__ import annotations
 
@@ -14,12 +14,14 @@ from zoneinfo import ZoneInfo
 
 from companion.config import WEEKDAYS, Config, load_config
 from companion.errors import ConfigError
-from companion.routine.plan import NightPlan, decide, night_plan, tonight
+from companion.routine.plan import NightPlan, decide, instant, night_plan, plans, tonight
 from companion.state.store import Store
 
 logger = logging.getLogger(__name__)
 
 CHECK_EVERY_S: Final = 2.0
+PLAN_DAYS: Final = 9
+"""Nights planned ahead (from yesterday, for a wind-down after midnight): always a week's worth."""
 _CRON_DAYS: Final = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -69,24 +71,31 @@ class RoutineScheduler:
         self._plan_jobs()
 
     def _plan_jobs(self) -> None:
-        from apscheduler.triggers.cron import CronTrigger
+        """One job at each wind-down of the nights ahead, as the plan works it out.
+
+        Exact instants rather than wall-clock cron fields: a wind-down in the hour that daylight
+        saving repeats or skips fires once, and each fire plans the nights after it.
+        """
+        from apscheduler.triggers.date import DateTrigger
 
         self.scheduler.remove_all_jobs()
-        zone = ZoneInfo(self.config.timezone)
-        grace = self.config.routine.grace_minutes * 60
-        for dow, hour, minute, weekday in cron_fields(self.config):
+        now = self.clock()
+        start = now.astimezone(ZoneInfo(self.config.timezone)).date() - timedelta(days=1)
+        nights = plans(self.config, start, PLAN_DAYS)
+        ahead = [p for p in nights if instant(p.wind_down_at) > instant(now)]
+        for plan in ahead:
             self.scheduler.add_job(
                 self.fire,
-                CronTrigger(day_of_week=dow, hour=hour, minute=minute, timezone=zone),
-                id=f"wind-down-{weekday}",
-                misfire_grace_time=max(1, grace),
+                DateTrigger(plan.wind_down_at),
+                id=f"wind-down-{plan.night.isoformat()}",
+                misfire_grace_time=None,  # late (suspended, busy): fire() runs or skips it
                 coalesce=True,
                 max_instances=1,
                 replace_existing=True,
             )
         logger.info(
             "routine planned: %s",
-            ", ".join(f"{w} {h:02d}:{m:02d} ({d})" for d, h, m, w in cron_fields(self.config)),
+            ", ".join(f"{p.wind_down_at:%a %d %b %H:%M} ({p.night:%a})" for p in ahead) or "none",
         )
 
     def fire(self) -> str:
@@ -109,6 +118,8 @@ class RoutineScheduler:
                     plan.wind_down_at.strftime("%H:%M"),
                 )
                 self.store.set_fact(done_key(plan.night), "skipped")
+            if verdict != "wait":
+                self._plan_jobs()
             return verdict
 
     def start(self) -> None:
@@ -118,8 +129,6 @@ class RoutineScheduler:
     def replan(self, config: Config) -> None:
         with self._lock:
             self.config = config
-            if self.scheduler.timezone != ZoneInfo(config.timezone):
-                self.scheduler.configure(timezone=ZoneInfo(config.timezone))
             self._plan_jobs()
 
     def shutdown(self) -> None:
@@ -161,14 +170,30 @@ class ConfigWatcher:
                 self.reload()
 
     def reload(self) -> bool:
+        """Load the file and apply it; on any problem keep the last good config and log one line."""
         try:
+            if not Path(self.path).read_bytes().strip():
+                raise ConfigError(["the file is empty (an edit in progress?)"], str(self.path))
             config = load_config(self.path)
         except ConfigError as err:
             logger.error(
-                "config not reloaded, keeping the last good one: %s", "; ".join(err.problems)
+                "config %s not reloaded, keeping the last good one: %s",
+                self.path,
+                "; ".join(err.problems),
             )
             return False
-        self.apply(config)
+        except OSError as err:
+            logger.error(
+                "config %s not reloaded, keeping the last good one: cannot be read (%s)",
+                self.path,
+                err.strerror,
+            )
+            return False
+        try:
+            self.apply(config)
+        except Exception as err:  # a failed re-plan must not end the watching
+            logger.error("config %s could not be applied: %s", self.path, err)
+            return False
         logger.info("config reloaded from %s", self.path)
         return True
 

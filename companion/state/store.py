@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -113,7 +114,9 @@ class Store:
                 (night or _today(), _now(), story_id, title, mode, json.dumps(exchanges), text),
             )
             db.execute("DELETE FROM progress WHERE story_id = ?", (story_id,))
-            return int(cursor.lastrowid or 0)
+        entry = int(cursor.lastrowid or 0)
+        logger.info("journal entry %d saved (%s)", entry, story_id)
+        return entry
 
     def journal(self, nights: int | None = None) -> list[JournalEntry]:
         """Entries, oldest first; `nights` keeps only the most recent N nights."""
@@ -132,10 +135,23 @@ class Store:
         ]
 
     def delete_entry(self, entry_id: int) -> bool:
+        """Delete a journal entry; its words are overwritten in the file and the WAL emptied."""
         with self._write() as db:
             gone = db.execute("DELETE FROM journal WHERE id = ?", (entry_id,)).rowcount
-        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self._empty_wal()
         return gone > 0
+
+    def _empty_wal(self, tries: int = 50) -> None:
+        """Copy the WAL into the database and truncate it (waiting for readers to finish)."""
+        for _ in range(tries):
+            busy = self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+            if not busy:
+                return
+            time.sleep(0.1)
+        logger.warning(
+            "%s: the write-ahead log is in use; it is emptied when the last reader closes",
+            self.path,
+        )
 
     def recent_stories(self, limit: int = 5) -> list[str]:
         rows = self._db.execute(
@@ -180,7 +196,8 @@ def journal_markdown(entries: list[JournalEntry]) -> str:
         if e.night != night:
             night = e.night
             out += [f"## {night}", ""]
-        out += [f"### {e.title}", "", f"*{e.mode} story, finished {e.created_at[11:16]}*", ""]
+        finished = f"*{e.mode} story, finished {e.created_at[11:16]}, entry {e.id}*"
+        out += [f"### {e.title}", "", finished, ""]
         said = [(who, what) for who, what in e.exchanges if who != "Luma"]
         if said:
             out += ["Who said what:", ""]

@@ -123,6 +123,16 @@ def paragraphs(text: str) -> tuple[str, ...]:
     return tuple(" ".join(p.split()) for p in parts if p.strip())
 
 
+def shorten(text: str, limit: int = 40) -> str:
+    """Text cut to `limit` characters for an error line."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def valid_id(text: str) -> bool:
+    """Whether `text` can be a story id (and so a file name in the stories folder)."""
+    return bool(_ID.match(text))
+
+
 def placeholders(text: str) -> list[str]:
     """The `{names}` a text refers to."""
     return [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
@@ -222,7 +232,10 @@ def parse_story(text: str, where: str, expected_id: str | None = None) -> Story:
         c.bad(("format",), f"format must be {FORMAT_VERSION} (found {data.get('format')!r})")
     story_id = c.text(data, (), "id")
     if story_id and not _ID.match(story_id):
-        c.bad(("id",), f"id {story_id!r} must be lowercase letters, digits and '-' (up to 60)")
+        c.bad(
+            ("id",),
+            f"id {shorten(story_id)!r} must be lowercase letters, digits and '-' (up to 60)",
+        )
     elif story_id and expected_id and story_id != expected_id:
         c.bad(("id",), f"id {story_id!r} must match the file name ({expected_id}.toml)")
     title = c.text(data, (), "title")
@@ -359,13 +372,18 @@ def load_story(path: Path, root: Path) -> Story:
         raise StoryFileError(
             [f"{where}:1: leads outside {root.name}/ (a link?); story files must live there"]
         )
+    if not real.is_file():
+        raise StoryFileError([f"{where}:1: not a regular file; a story is one .toml text file"])
     size = real.stat().st_size
     if size > MAX_FILE_BYTES:
         limit = MAX_FILE_BYTES // 1024
         raise StoryFileError(
             [f"{where}:1: file is {size // 1024} KB; a story is at most {limit} KB"]
         )
-    raw = real.read_bytes()
+    try:
+        raw = real.read_bytes()
+    except OSError as err:
+        raise StoryFileError([f"{where}:1: cannot be read ({err.strerror})"]) from None
     if b"\x00" in raw:
         line = raw[: raw.index(b"\x00")].count(b"\n") + 1
         raise StoryFileError([f"{where}:{line}: contains NUL bytes (not a text file)"])
@@ -377,8 +395,9 @@ def load_story(path: Path, root: Path) -> Story:
     return parse_story(text, where, expected_id=path.stem)
 
 
-def load_library(root: Path) -> tuple[list[Story], list[str]]:
-    """Every valid story in `root`, and one line per mistake in the files that were skipped."""
+def load_library(root: Path, log: bool = True) -> tuple[list[Story], list[str]]:
+    """Every valid story in `root`, and one line per mistake in the files that were skipped
+    (also logged as warnings unless `log` is false)."""
     stories: list[Story] = []
     problems: list[str] = []
     seen: dict[str, str] = {}
@@ -395,6 +414,6 @@ def load_library(root: Path) -> tuple[list[Story], list[str]]:
             continue
         seen[story.id] = story.path
         stories.append(story)
-    for line in problems:
+    for line in problems if log else ():
         logger.warning("skipped: %s", line)
     return stories, problems

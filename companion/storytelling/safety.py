@@ -5,20 +5,47 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Final
 
-# Rude words, in plain spelling; variants (leetspeak, stretched letters, spaces) are folded first.
+# Rude words, in plain spelling; variants (leetspeak, stretched letters, spaces) are folded first,
+# and plurals and -ing/-er/-ed/-y forms are blocked with each word.
 RUDE: Final = frozenset(
     """
-    arse arsehole ass asses asshole bastard bitch bitches bloody bollocks boob boobs bugger
-    bullshit butthole cock cocks crap cunt damn damned dick dickhead dildo douche fag faggot
-    fart farts frick fuck fucked fucker fucking fucks goddamn hell horny jackass jerk nigga
-    nigger nipple penis piss pissed poo poop porn prick pussy retard sex sexy shit shits
-    shitty slut stupid suck sucks tit tits twat vagina wank wanker whore idiot dumb moron
+    arse arsehole ass asses asshat asshole bastard bellend bitch bitches bloody bollocks boner
+    boob boobs bugger bullshit bum butt butthead butthole cock cocks cocksucker crap cum cunt
+    damn damned dick dickhead dildo dipshit douche douchebag dumb dumbass fag faggot fart farts
+    fatso frick frigging fuck fucked fucker fucking fucks goddamn hell horny idiot jackass jerk
+    jizz knobhead loser minger moron motherfucker munter nigga nigger nipple penis pillock piss
+    pissed poo poop porn prick pussy retard scumbag sex sexy shit shithead shits shitty skank
+    slag slut spastic spaz stupid suck sucks tit tits tosser turd twat vagina wank wanker whore
     """.split()
 )
 # Roots that are rude wherever they appear inside a word ("fuckface", "shithead").
-RUDE_ROOTS: Final = ("fuck", "shit", "cunt", "bitch", "whore", "nigg", "fagg", "wank")
+RUDE_ROOTS: Final = tuple("fuck shit cunt bitch whore nigg fagg wank twat jizz dickhead".split())
+# Ordinary words that hold a rude root: the root is not rude inside them.
+INNOCENT: Final = tuple("scunthorp shitak shiitak snigg niggl swank".split())
+# Ordinary words spelled like a rude word's other forms ("butt" + "er").
+INNOCENT_WORDS: Final = frozenset(
+    """
+    assess assesses assessed assessing assessment assessor butter butters buttered buttery
+    butted butting cocked cocker cockers cocking cocky jerked jerking jerky pricked pricking
+    booby bumbag sucker suckers sucked sucking titter titters tittered tittering
+    """.split()
+)
+_INNOCENT_LONGEST_FIRST: Final = tuple(sorted(INNOCENT, key=len, reverse=True))
+_SUFFIXES: Final = ("s", "es", "er", "ers", "ing", "ed", "y", "ie", "ies")
+# A rude word joined to one of these is still rude ("buttface", "jackass", "poopyhead").
+_COMPOUND_TAILS: Final = frozenset(
+    re.sub(r"(.)\1+", r"\1", w)  # squeezed, as the words they are compared with
+    for w in "head heads face faces hole holes bag bags wad wads hat hats wipe brain breath lick "
+    "licker nugget nut bucket sack tard wit clown monkey pants stain".split()
+)
+_COMPOUND_HEADS: Final = frozenset(
+    re.sub(r"(.)\1+", r"\1", w)
+    for w in "bull jack smart bad fat lard kiss wise hard lazy big pig dog cow horse ape bat "
+    "chicken dip holy mother dumb".split()
+)
 # Words too frightening for a bedtime story, whoever says them.
 SCARY: Final = frozenset(
     """
@@ -44,6 +71,8 @@ _LEET: Final = str.maketrans(
     }
 )
 _SQUEEZE: Final = re.compile(r"(.)\1+")
+_SQUEEZE_ANY: Final = re.compile(r"(.)\1*")
+_CONTRACTION: Final = re.compile(r"['’](ll|re|ve|s|d|t|m)$", re.IGNORECASE)
 
 
 def _terms(text: str) -> tuple[str, ...]:
@@ -149,6 +178,92 @@ def fold(word: str) -> str:
     return re.sub(r"[^a-z]", "", word.lower().translate(_LEET))
 
 
+Runs = tuple[tuple[str, int], ...]
+
+
+def _squeeze(word: str) -> str:
+    """Each run of a letter as one letter: "shiiit" → "shit"."""
+    return _SQUEEZE.sub(r"\1", word)
+
+
+def _runs(word: str) -> Runs:
+    """Letters and how often each repeats: "shiiit" → s1 h1 i3 t1."""
+    return tuple((m[1], len(m[0])) for m in _SQUEEZE_ANY.finditer(word))
+
+
+_ROOTS: Final = tuple(
+    re.compile("".join(f"{letter}{{{count},}}" for letter, count in _runs(root)))
+    for root in RUDE_ROOTS
+)
+
+
+def _forms(word: str) -> set[str]:
+    """A word with its plural and -ing/-er/-ed/-y forms ("shit" → "shitting", "shitty")."""
+    out = {word}
+    stems = {word, word[:-1]} if word.endswith("e") else {word}
+    if word.endswith("y"):
+        stems.add(word[:-1] + "i")
+    if len(word) >= 3 and word[-1] not in "aeiouwxy" and word[-2] in "aeiou":
+        stems.add(word + word[-1])
+    for stem in stems:
+        out.update(stem + suffix for suffix in _SUFFIXES)
+    if word.endswith(("s", "sh", "ch", "x")):
+        out.add(word + "es")
+    return out
+
+
+@lru_cache(maxsize=16)
+def _index(extra: frozenset[str]) -> dict[str, tuple[Runs, ...]]:
+    """Blocked forms by their squeezed spelling, so stretched letters still match."""
+    words = {f for w in RUDE | extra for f in _forms(w)} | SCARY
+    index: dict[str, list[Runs]] = {}
+    for word in words:
+        index.setdefault(_squeeze(word), []).append(_runs(word))
+    return {key: tuple(value) for key, value in index.items()}
+
+
+def _listed(word: str, index: dict[str, tuple[Runs, ...]]) -> bool:
+    """The word is a blocked form, with any letter held longer ("fuuuck", "poooop")."""
+    forms = index.get(_squeeze(word))
+    if not forms:
+        return False
+    runs = _runs(word)
+    return any(
+        all(have >= need for (_, have), (_, need) in zip(runs, form, strict=True)) for form in forms
+    )
+
+
+@lru_cache(maxsize=65_536)
+def _bad_word(word: str, extra: frozenset[str]) -> bool:
+    """A rude or too-scary word, a rude compound, or a rude root inside a word."""
+    if word in INNOCENT_WORDS:
+        return False
+    index = _index(extra)
+    for stem in _INNOCENT_LONGEST_FIRST:
+        word = word.replace(stem, "-")
+    return any(_bad_part(part, index) for part in word.split("-") if part)
+
+
+def _bad_part(word: str, index: dict[str, tuple[Runs, ...]]) -> bool:
+    if _listed(word, index):
+        return True
+    for cut in range(2, len(word) - 1):
+        head, tail = word[:cut], word[cut:]
+        rude_head = head not in INNOCENT_WORDS and _listed(head, index)
+        rude_tail = tail not in INNOCENT_WORDS and _listed(tail, index)
+        if rude_head and (rude_tail or _squeeze(tail) in _COMPOUND_TAILS):
+            return True
+        if rude_tail and _squeeze(head) in _COMPOUND_HEADS:
+            return True
+    return any(root.search(word) for root in _ROOTS)
+
+
+def _tokens(text: str) -> list[str]:
+    """Folded words; contractions keep their first part ("he'll" is "he", not "hell")."""
+    parts = re.split(r"[\s,.;:?\-_/*~\"()]+", text)
+    return [fold(_CONTRACTION.sub("", p)) for p in parts if p]
+
+
 @dataclass(frozen=True, slots=True)
 class WordSafety:
     """Decides whether words may be spoken or stored."""
@@ -159,29 +274,24 @@ class WordSafety:
     def with_words(cls, words: Iterable[str]) -> WordSafety:
         return cls(frozenset(fold(w) for w in words if fold(w)))
 
-    def _bad(self, word: str) -> bool:
-        if not word:
-            return False
-        squeezed = _SQUEEZE.sub(r"\1", word)
-        for form in {word, squeezed}:
-            if form in RUDE or form in SCARY or form in self.extra:
-                return True
-            if form.endswith("s") and (form[:-1] in RUDE or form[:-1] in self.extra):
-                return True
-        return any(root in word or root in squeezed for root in RUDE_ROOTS)
-
     def is_safe(self, text: str) -> bool:
-        """No rude or too-scary word, however it is spelled or spaced out."""
-        tokens = [fold(t) for t in re.split(r"[\s,.;:?\-_/]+", text) if t]
-        if any(self._bad(t) for t in tokens):
+        """No rude or too-scary word, however it is spelled, stretched or spaced out."""
+        tokens = _tokens(text)
+        if any(_bad_word(t, self.extra) for t in tokens if t):
             return False
-        # letters spelled out or split: "f u c k", "sh it"
-        for size in (2, 3, 4):
-            for i in range(len(tokens) - size + 1):
-                joined = "".join(tokens[i : i + size])
-                short = all(len(t) <= 2 for t in tokens[i : i + size])
-                if len(joined) >= 3 and short and self._bad(joined):
-                    return False
+        # letters spelled out or split: "f u c k", "s.h.i.t", "sh it"
+        index = _index(self.extra)
+        start = 0
+        while start < len(tokens):
+            end = start
+            while end < len(tokens) and 0 < len(tokens[end]) <= 2:
+                end += 1
+            for i in range(start, end):
+                for j in range(i + 2, end + 1):
+                    joined = "".join(tokens[i:j])
+                    if len(joined) >= 3 and _listed(joined, index):
+                        return False
+            start = end + 1
         return True
 
 

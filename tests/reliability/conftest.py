@@ -1,0 +1,20 @@
+"""Reliability tests each report the figure they measured (see the summary at the end)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from tests.conftest import FIGURES
+
+
+@pytest.fixture
+def figure(request: pytest.FixtureRequest) -> Callable[[str, object], None]:
+    """Record one figure, e.g. figure("device lost and back", "20/20 recovered")."""
+
+    def record(name: str, value: object) -> None:
+        FIGURES.append((name, str(value)))
+        print(f"\nFIGURE {name}: {value}")
+
+    return record
