@@ -119,10 +119,10 @@ class VoiceDetector:
 
     def _track_noise(self, level: float) -> None:
         # minimum statistics: speech always dips between syllables, a fan never does, so
-        # the quietest frames of the last seconds are the noise floor
+        # the quietest frame of the last seconds is the noise floor; from the first frame on,
+        # so that audio which starts with steady noise never counts as speech
         self._recent.append(level)
-        if len(self._recent) == self._recent.maxlen:
-            self.noise_dbfs = min(self._recent)
+        self.noise_dbfs = min(self._recent)
 
 
 def dbfs(frame: np.ndarray) -> float:
