@@ -23,16 +23,6 @@ from companion.speech.pocketsphinx_engine import PocketsphinxEngine
 from companion.speech.tts import DEFAULT_VOICE, voice_files
 
 ROOT = Path(__file__).resolve().parent.parent
-FIGURES: list[tuple[str, str]] = []
-"""What the reliability tests measured, printed at the end of the run."""
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if FIGURES:
-        terminalreporter.section("reliability figures")
-        for name, value in FIGURES:
-            terminalreporter.write_line(f"{name}: {value}")
-
 
 SHORT_STORY: str = """
 format = 1

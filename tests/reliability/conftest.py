@@ -6,7 +6,15 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.conftest import FIGURES
+FIGURES: list[tuple[str, str]] = []
+"""What the reliability tests measured, printed at the end of the run."""
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if FIGURES:
+        terminalreporter.section("reliability figures")
+        for name, value in FIGURES:
+            terminalreporter.write_line(f"{name}: {value}")
 
 
 @pytest.fixture
