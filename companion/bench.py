@@ -9,7 +9,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Final
 
@@ -237,6 +237,19 @@ def run_bench(config: Config, rounds: int = 2) -> dict[str, Any]:
     }
 
 
+def answers_wav(voice: Any, answers: Sequence[str], path: Path, gap_s: float = 4.0) -> Path:
+    """A child's answers in the default voice, each after `gap_s` of silence, as one WAV."""
+    from companion.audio.wav import write_wav
+
+    rate = voice.sample_rate
+    gap = np.zeros(int(gap_s * rate), np.float32)
+    parts = [gap]
+    for answer in answers:
+        parts += [np.concatenate(list(voice.synthesize(answer))) * 0.8, gap]
+    write_wav(path, np.concatenate(parts), rate)
+    return path
+
+
 def _night_peak_rss_mb(voice: Any) -> tuple[float, float]:
     """Peak resident memory of `companion run --now` rehearsing a whole shared night.
 
@@ -244,16 +257,11 @@ def _night_peak_rss_mb(voice: Any) -> tuple[float, float]:
     goodnight and a minute of sleep sounds, answered by the child's recorded voice.
     Returns the peak in MB and the length of what the companion said, in seconds.
     """
-    from companion.audio.wav import read_wav, write_wav
+    from companion.audio.wav import read_wav
 
-    rate = voice.sample_rate
-    gap = np.zeros(int(4.0 * rate), np.float32)
-    parts = [gap]
-    for answer in NIGHT_ANSWERS:
-        parts += [np.concatenate(list(voice.synthesize(answer))) * 0.8, gap]
     with tempfile.TemporaryDirectory(prefix="companion-bench-") as tmp:
         folder = Path(tmp)
-        write_wav(folder / "answers.wav", np.concatenate(parts), rate)
+        answers_wav(voice, NIGHT_ANSWERS, folder / "answers.wav")
         (folder / "companion.toml").write_text(NIGHT_CONFIG, encoding="utf-8")
         command = [sys.executable, "-m", "companion", "run", "--now", "--mode", "shared"]
         command += ["--config", str(folder / "companion.toml")]

@@ -10,6 +10,7 @@ from typing import Final
 
 import numpy as np
 
+from companion.audio.base import CHUNK_S
 from companion.messages import SAMPLE_RATE
 
 logger = logging.getLogger(__name__)
@@ -101,11 +102,11 @@ class VoiceDetector:
     def __init__(self, aggressiveness: int = 2, min_dbfs: float = -48.0) -> None:
         from pocketsphinx import Vad
 
-        self._vad = Vad(aggressiveness, SAMPLE_RATE, 0.03)
+        self._vad = Vad(aggressiveness, SAMPLE_RATE, CHUNK_S)
         self.frame_samples = self._vad.frame_bytes // 2
         self.min_dbfs = min_dbfs
         self.noise_dbfs = -70.0
-        self._recent: deque[float] = deque(maxlen=round(NOISE_WINDOW_S / 0.03))
+        self._recent: deque[float] = deque(maxlen=round(NOISE_WINDOW_S / CHUNK_S))
 
     def is_speech(self, frame: np.ndarray) -> bool:
         """`frame` is int16 at 16 kHz, `frame_samples` long."""

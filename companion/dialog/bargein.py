@@ -18,6 +18,7 @@ from typing import Final
 
 import numpy as np
 
+from companion.audio.base import CHUNK_S
 from companion.messages import AudioChunk, Grammar, Line, Reply, Transcript
 from companion.speech.grammar import whole_phrase, words
 from companion.speech.stt import SpeechToText
@@ -65,7 +66,7 @@ class BargeIn:
         self._grammar: Grammar | None = None
         self._guarded = False
         self._in_utterance = False
-        self._recent: deque[np.ndarray] = deque(maxlen=max(1, round(RECENT_S / 0.03)))
+        self._recent: deque[np.ndarray] = deque(maxlen=max(1, round(RECENT_S / CHUNK_S)))
         self._length_s = self._quiet_s = self._held_s = 0.0
         self.heard: list[Transcript] = []
         """Every stop that stopped a reply (for logs and tests)."""

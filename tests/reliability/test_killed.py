@@ -16,10 +16,9 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import numpy as np
 import pytest
 
-from companion.audio.wav import write_wav
+from companion.bench import answers_wav
 from companion.routine.scheduler import done_key
 from companion.state.store import Store
 from tests.conftest import ROOT, SHORT_STORY
@@ -94,15 +93,6 @@ for i in range(int(sys.argv[3])):
 """
 
 
-def _answers(voice, path: Path) -> None:
-    rate = voice.sample_rate
-    gap = np.zeros(int(2.0 * rate), np.float32)
-    parts = [gap]
-    for answer in ANSWERS:
-        parts += [np.concatenate(list(voice.synthesize(answer))) * 0.8, gap]
-    write_wav(path, np.concatenate(parts), rate)
-
-
 def _folder(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     """A night's files, and the environment pointing state, cache and stories into the folder."""
     (tmp_path / "stories").mkdir()
@@ -161,7 +151,7 @@ def _phase(log: str) -> str:
 @pytest.mark.slow
 def test_killed_at_random(voice, tmp_path: Path, figure: Callable[[str, object], None]) -> None:
     config, env = _folder(tmp_path)
-    _answers(voice, tmp_path / "answers.wav")
+    answers_wav(voice, ANSWERS, tmp_path / "answers.wav", gap_s=2.0)
     state = tmp_path / "state"
     command = [sys.executable, "-m", "companion", "run", "--now", "--mode", "shared"]
     command += ["--config", str(config), "--input-wav", str(tmp_path / "answers.wav")]

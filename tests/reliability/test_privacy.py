@@ -23,10 +23,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from companion.bench import NIGHT_ANSWERS, NIGHT_CONFIG
+from companion.bench import NIGHT_ANSWERS, NIGHT_CONFIG, answers_wav
 from companion.config import Child, Config, Family
 from companion.host import Host, tell_text
 from companion.messages import Intent, Transcript
@@ -88,25 +87,13 @@ def night_env(folder: Path) -> dict[str, str]:
     return env
 
 
-def answers_wav(voice, path: Path) -> Path:
-    from companion.audio.wav import write_wav
-
-    rate = voice.sample_rate
-    gap = np.zeros(int(4.0 * rate), np.float32)
-    parts = [gap]
-    for answer in NIGHT_ANSWERS:
-        parts += [np.concatenate(list(voice.synthesize(answer))) * 0.8, gap]
-    write_wav(path, np.concatenate(parts), rate)
-    return path
-
-
 def rehearse(voice, folder: Path, prefix: tuple[str, ...] = ()) -> tuple[dict, float]:
     """`companion run --now` on a whole shared night in a fresh process; its env and seconds."""
     folder.mkdir(parents=True)
     env = night_env(folder)
     (folder / "in").mkdir()
     (folder / "out").mkdir()
-    wav = answers_wav(voice, folder / "in" / "answers.wav")
+    wav = answers_wav(voice, NIGHT_ANSWERS, folder / "in" / "answers.wav")
     (folder / "companion.toml").write_text(NIGHT_CONFIG, encoding="utf-8")
     command = [*prefix, sys.executable, "-m", "companion", "run", "--now", "--mode", "shared"]
     command += ["--config", str(folder / "companion.toml"), "--input-wav", str(wav)]
