@@ -27,6 +27,7 @@ from companion.service import Watchdog, notify
 from companion.speech.piper_engine import PiperEngine
 from companion.speech.stt import SpeechToText, open_recognizer
 from companion.speech.tts import (
+    SENTENCE_PAUSE_S,
     PhraseCache,
     TextToSpeech,
     VoiceRole,
@@ -38,7 +39,6 @@ from companion.storytelling.format import load_library
 
 logger = logging.getLogger(__name__)
 
-SENTENCE_PAUSE_S = 0.25
 REHEARSAL_SOUND_MINUTES = 1.0
 
 
@@ -61,7 +61,7 @@ def load_recognizer(config: Config) -> SpeechToText:
 
 @dataclass
 class Speaker:
-    """Says replies sentence by sentence: each sentence plays while the next is synthesized."""
+    """Says replies as they are synthesized: each block plays while the next is made."""
 
     tts: TextToSpeech
     output: AudioOutput
@@ -89,15 +89,13 @@ class Speaker:
         chunks = cached if cached is not None else self.tts.synthesize(text, rate)
         kept: list[np.ndarray] = []
         seconds = 0.0
-        pause = np.zeros(int(self.tts.sample_rate * SENTENCE_PAUSE_S), np.float32)
         for audio in chunks:
             if self.interrupted.is_set():
                 return seconds
             if self.on_first_audio is not None:
                 self.on_first_audio()
             self.output.play(audio * gain, self.tts.sample_rate)
-            self.output.play(pause, self.tts.sample_rate)
-            seconds += (len(audio) + len(pause)) / self.tts.sample_rate
+            seconds += len(audio) / self.tts.sample_rate
             kept.append(audio)
         if cached is None and text in self.fixed:
             self.cache.put(self.tts.name, rate, text, tuple(kept))

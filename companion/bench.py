@@ -163,14 +163,13 @@ def run_bench(config: Config, rounds: int = 2) -> dict[str, Any]:
     from companion.app import Companion, load_recognizer
     from companion.audio.files import WavInput, WavOutput
     from companion.dialog.replies import SimpleBrain
-    from companion.paths import data_dir
+    from companion.paths import cache_dir, data_dir
     from companion.speech.piper_engine import PiperEngine
     from companion.speech.tts import DEFAULT_VOICE, VoiceRole, voice_files
 
     startup = _startup_s()
-    voice = PiperEngine(
-        voice_files(data_dir("voices"))[DEFAULT_VOICE], DEFAULT_VOICE, deterministic=True
-    )
+    model = voice_files(data_dir("voices"))[DEFAULT_VOICE]
+    voice = PiperEngine(model, DEFAULT_VOICE, deterministic=True, cache=cache_dir() / "voices")
     stt = load_recognizer(config)
 
     # TTS real-time factor on a story paragraph, with the voice warmed as the companion warms it

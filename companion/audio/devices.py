@@ -208,6 +208,16 @@ class DeviceInput(_Device):
         return to_chunks(self._blocks(), self.rate)
 
     def _blocks(self) -> Iterator[np.ndarray]:
+        # what was captured while the models loaded is stale: listening starts from now
+        # (and its zeros must not count towards reopening a microphone that is fine)
+        stale = 0
+        while True:
+            try:
+                stale += self._queue.get_nowait() is not None
+            except queue.Empty:
+                break
+        if stale:
+            logger.debug("microphone: %d blocks from before listening dropped", stale)
         heard = time.monotonic()
         zeros_s = 0.0
         zeros_limit = DEAD_MIC_S

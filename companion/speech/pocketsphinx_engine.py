@@ -205,6 +205,8 @@ class PocketsphinxEngine:
                 # the open model heard no words at all: the wake phrase was forced on noise
                 logger.debug("%r: the open model heard no words", restricted)
                 restricted = " ".join(words(restricted)[len(words(self._grammar.prefix)) :])
+            elif opened and self._starts_with_wake(restricted):
+                opened = self._after_wake(decoder)
         return combine(
             restricted,
             opened,
@@ -230,6 +232,25 @@ class PocketsphinxEngine:
         frame_s = 1.0 / float(self._restricted.config["frate"])
         gaps = (b[1] - a[2] - 1 for a, b in itertools.pairwise(said))
         return max(gaps) * frame_s > MAX_WAKE_GAP_S
+
+    def _after_wake(self, decoder: Decoder) -> str:
+        """The open model's words after the wake phrase the restricted one heard.
+
+        Noise turns "hey luma" into other words in the open model ("they loma"); counted as
+        words of the request they would outvote a request both models heard.
+        """
+        lead = len(words(self._grammar.prefix))
+        said = [s for s in self._restricted.seg() if not s.word.startswith(("<", "["))]
+        if len(said) < lead:
+            return _clean(decoder.hyp().hypstr if decoder.hyp() else "")
+        wake_end = said[lead - 1].end_frame
+        kept = [
+            seg.word
+            for seg in decoder.seg()
+            if not seg.word.startswith(("<", "["))
+            and (seg.start_frame + seg.end_frame) / 2 > wake_end
+        ]
+        return _clean(" ".join(kept))
 
     def _starts_with_wake(self, text: str) -> bool:
         lead = words(self._grammar.prefix)

@@ -18,11 +18,14 @@ from companion.errors import ConfigError
 logger = logging.getLogger(__name__)
 
 DEFAULT_VOICE: Final = "en_US-joe-medium"
+SENTENCE_PAUSE_S: Final = 0.25
+"""Silence at the end of every sentence a voice says."""
 _VOICE_NAME: Final = re.compile(r"^[A-Za-z0-9_.-]{1,80}$")
 
 
 class TextToSpeech(Protocol):
-    """A voice: text in, one float32 array per sentence out."""
+    """A voice: text in, float32 blocks of audio out, each sentence ending in
+    SENTENCE_PAUSE_S of silence (a block per sentence, or several, as the voice decodes)."""
 
     name: str
     sample_rate: int

@@ -120,7 +120,7 @@ def test_speaker_lost_and_back_resumes_the_paragraph(
         audio = tuple(voice.synthesize(text, role.rate))
         cache.put(voice.name, role.rate, text, audio)
         length = sum(len(a) for a in audio) / voice.sample_rate
-        starts.append(starts[-1] + length + 0.25 * len(audio))
+        starts.append(starts[-1] + length)  # each sentence ends in its own pause
     speaker = Speaker(voice, out, role, cache)
     reply = Reply(lines=PARAGRAPHS)
     recovered, right_place, times = 0, 0, []
