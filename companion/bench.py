@@ -249,6 +249,19 @@ def answers_wav(voice: Any, answers: Sequence[str], path: Path, gap_s: float = 4
     return path
 
 
+_PEAK_REPORTER: Final = """\
+import atexit, runpy, sys
+def report(path=sys.argv.pop(1)):
+    with open("/proc/self/status") as status, open(path, "w") as out:
+        out.write(next(line for line in status if line.startswith("VmHWM")).split()[1])
+atexit.register(report)
+runpy.run_module("companion", run_name="__main__", alter_sys=True)
+"""
+"""Runs the companion and writes its own peak resident memory (kB) when it exits. The kernel's
+figure for a child (wait4's ru_maxrss) also counts its parent's memory when the child was
+started by vfork, as subprocess does; VmHWM counts the companion's own pages alone."""
+
+
 def _night_peak_rss_mb(voice: Any) -> tuple[float, float]:
     """Peak resident memory of `companion run --now` rehearsing a whole shared night.
 
@@ -262,22 +275,20 @@ def _night_peak_rss_mb(voice: Any) -> tuple[float, float]:
         folder = Path(tmp)
         answers_wav(voice, NIGHT_ANSWERS, folder / "answers.wav")
         (folder / "companion.toml").write_text(NIGHT_CONFIG, encoding="utf-8")
-        command = [sys.executable, "-m", "companion", "run", "--now", "--mode", "shared"]
-        command += ["--config", str(folder / "companion.toml")]
+        peak = folder / "peak-kb"
+        command = [sys.executable, "-c", _PEAK_REPORTER, str(peak), "run", "--now"]
+        command += ["--mode", "shared", "--config", str(folder / "companion.toml")]
         command += ["--input-wav", str(folder / "answers.wav")]
         command += ["--output-wav", str(folder / "night.wav")]
         env = dict(os.environ, COMPANION_STATE_DIR=str(folder / "state"))
-        process = subprocess.Popen(
+        done = subprocess.run(
             command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
         )
-        assert process.stderr is not None
-        errors = process.stderr.read()
-        _, status, usage = os.wait4(process.pid, 0)
-        process.returncode = os.waitstatus_to_exitcode(status)
-        if process.returncode != 0:
-            raise RuntimeError(f"the rehearsed night failed: {errors.strip()[-500:]}")
+        if done.returncode != 0 or not peak.is_file():
+            raise RuntimeError(f"the rehearsed night failed: {done.stderr.strip()[-500:]}")
         said, said_rate = read_wav(folder / "night.wav")
-    return usage.ru_maxrss / 1024, len(said) / said_rate
+        peak_kb = int(peak.read_text(encoding="utf-8"))
+    return peak_kb / 1024, len(said) / said_rate
 
 
 def _story_first_audio(voice: Any) -> float:
