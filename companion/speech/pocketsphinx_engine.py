@@ -224,7 +224,7 @@ class PocketsphinxEngine:
             return False
         said = [
             (_clean(seg.word), seg.start_frame, seg.end_frame)
-            for seg in self._restricted.seg()
+            for seg in self._restricted.seg() or ()
             if not seg.word.startswith(("<", "["))
         ][: len(lead)]
         if [word for word, _, _ in said] != lead:
@@ -240,13 +240,13 @@ class PocketsphinxEngine:
         words of the request they would outvote a request both models heard.
         """
         lead = len(words(self._grammar.prefix))
-        said = [s for s in self._restricted.seg() if not s.word.startswith(("<", "["))]
+        said = [s for s in self._restricted.seg() or () if not s.word.startswith(("<", "["))]
         if len(said) < lead:
             return _clean(decoder.hyp().hypstr if decoder.hyp() else "")
         wake_end = said[lead - 1].end_frame
         kept = [
             seg.word
-            for seg in decoder.seg()
+            for seg in decoder.seg() or ()
             if not seg.word.startswith(("<", "["))
             and (seg.start_frame + seg.end_frame) / 2 > wake_end
         ]
