@@ -205,7 +205,7 @@ class PiperEngine:
                 self._session = _session(onnxruntime, parts.encoder, options(), folder)
                 self._decoder = _session(onnxruntime, parts.decoder, options(), folder)
                 self._latent = parts.latent
-                if cache is not None and folder is not None:
+                if cache is not None and folder is not None:  # both, or neither
                     _forget_older(cache, model.stem, folder)
             else:
                 self._session = _session(onnxruntime, model, options(), cache)
@@ -298,7 +298,9 @@ def _gain(voice: PiperEngine, folder: Path | None) -> float:
 def _forget_older(cache: Path, stem: str, current: Path) -> None:
     """Remove what older versions of this voice left in the cache."""
     for old in cache.glob(f"{stem}-*"):
-        if old == current:
+        # only this voice's versions (NAME-SIZE-MTIME...), not a voice whose name merely
+        # starts the same way
+        if old == current or not old.name[len(stem) + 1 :].split("-")[0].isdigit():
             continue
         if old.is_dir():
             shutil.rmtree(old, ignore_errors=True)

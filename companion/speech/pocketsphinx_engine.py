@@ -206,7 +206,7 @@ class PocketsphinxEngine:
                 logger.debug("%r: the open model heard no words", restricted)
                 restricted = " ".join(words(restricted)[len(words(self._grammar.prefix)) :])
             elif opened and self._starts_with_wake(restricted):
-                opened = self._after_wake(decoder)
+                opened = self._after_wake(decoder, opened)
         return combine(
             restricted,
             opened,
@@ -223,9 +223,7 @@ class PocketsphinxEngine:
         if len(lead) < 2:
             return False
         said = [
-            (_clean(seg.word), seg.start_frame, seg.end_frame)
-            for seg in self._restricted.seg() or ()
-            if not seg.word.startswith(("<", "["))
+            (_clean(seg.word), seg.start_frame, seg.end_frame) for seg in _spoken(self._restricted)
         ][: len(lead)]
         if [word for word, _, _ in said] != lead:
             return False
@@ -233,23 +231,18 @@ class PocketsphinxEngine:
         gaps = (b[1] - a[2] - 1 for a, b in itertools.pairwise(said))
         return max(gaps) * frame_s > MAX_WAKE_GAP_S
 
-    def _after_wake(self, decoder: Decoder) -> str:
+    def _after_wake(self, decoder: Decoder, opened: str) -> str:
         """The open model's words after the wake phrase the restricted one heard.
 
         Noise turns "hey luma" into other words in the open model ("they loma"); counted as
         words of the request they would outvote a request both models heard.
         """
         lead = len(words(self._grammar.prefix))
-        said = [s for s in self._restricted.seg() or () if not s.word.startswith(("<", "["))]
+        said = _spoken(self._restricted)
         if len(said) < lead:
-            return _clean(decoder.hyp().hypstr if decoder.hyp() else "")
+            return opened
         wake_end = said[lead - 1].end_frame
-        kept = [
-            seg.word
-            for seg in decoder.seg() or ()
-            if not seg.word.startswith(("<", "["))
-            and (seg.start_frame + seg.end_frame) / 2 > wake_end
-        ]
+        kept = [s.word for s in _spoken(decoder) if (s.start_frame + s.end_frame) / 2 > wake_end]
         return _clean(" ".join(kept))
 
     def _starts_with_wake(self, text: str) -> bool:
@@ -258,6 +251,11 @@ class PocketsphinxEngine:
 
     def close(self) -> None:
         shutil.rmtree(self._workdir, ignore_errors=True)
+
+
+def _spoken(decoder: Decoder) -> list:  # type: ignore[type-arg]
+    """The decoder's word segments, without silences and fillers (seg() may give None)."""
+    return [s for s in decoder.seg() or () if not s.word.startswith(("<", "["))]
 
 
 def _clean(text: str) -> str:
