@@ -24,8 +24,9 @@ from companion.host import Host
 from companion.messages import Grammar, Line, Reply, Transcript
 from companion.paths import cache_dir, data_dir, state_dir
 from companion.service import Watchdog, notify
+from companion.speech.engines import open_recognizer
 from companion.speech.piper_engine import PiperEngine
-from companion.speech.stt import SpeechToText, open_recognizer
+from companion.speech.stt import SpeechToText
 from companion.speech.tts import (
     SENTENCE_PAUSE_S,
     PhraseCache,
@@ -40,11 +41,24 @@ from companion.storytelling.format import load_library
 logger = logging.getLogger(__name__)
 
 REHEARSAL_SOUND_MINUTES = 1.0
+OTHERS_CALLED = ("Mum", "Mama", "you")
+"""Whom else a child says "hey" to at bedtime (the family's own names are added)."""
 
 
 def idle_grammar(config: Config) -> Grammar:
     wake = config.speech.wake_phrase
-    return Grammar("idle", command_phrases(wake), open=True, prefix=wake)
+    name = config.speech.wake_name
+    # whole sentences, as a child says them: a list of words primes the model to say lists
+    prompt = (
+        f"Hey {name}, tell me a story. Hey {name}, what happens next? Hey {name}, let's have a "
+        f"shared night. Hey {name}, a freeform night. Hey {name}, stop. I had a bad dream. "
+        "Say that again. Sleep sounds, the rain. Goodnight."
+    )
+    others = " ".join(f"Hey {who}." for who in (*OTHERS_CALLED, *config.family.names))
+    contrast = f"{others} Hey {name}, tell me a story."
+    return Grammar(
+        "idle", command_phrases(wake), open=True, prefix=wake, prompt=prompt, contrast=contrast
+    )
 
 
 def load_voice(config: Config, voices_dir: Path | None = None) -> tuple[PiperEngine, VoiceRole]:
@@ -56,7 +70,10 @@ def load_voice(config: Config, voices_dir: Path | None = None) -> tuple[PiperEng
 
 
 def load_recognizer(config: Config) -> SpeechToText:
-    return open_recognizer(config.speech.engine, config.speech.vosk_model, data_dir("voices"))
+    speech = config.speech
+    return open_recognizer(
+        speech.engine, data_dir("voices"), speech.vosk_model, speech.whisper_model
+    )
 
 
 @dataclass
@@ -161,6 +178,20 @@ class Speaker:
                 first = playing
 
 
+def _stop_listener(stt: SpeechToText) -> SpeechToText:
+    """The recognizer that hears "stop" over the companion's own voice.
+
+    That needs a streaming grammar decoder, asked for its best guess on every chunk; a neural
+    one decodes whole utterances, too slow for that, so pocketsphinx's small restricted model
+    listens instead (its open model is never loaded).
+    """
+    if not getattr(stt, "partial_is_final", False):
+        return stt
+    from companion.speech.pocketsphinx_engine import PocketsphinxEngine
+
+    return PocketsphinxEngine()
+
+
 def make_host(config: Config, store: Store | None = None) -> Host:
     """Stories from stories/ (broken files are logged and skipped) and the state database."""
     stories, _ = load_library(data_dir("stories"))
@@ -229,7 +260,9 @@ class Companion:
         self._stop_heard: Transcript | None = None
         if half_duplex and listening.stop_while_speaking:
             wake = config.speech.wake_phrase
-            self.barge_in = BargeIn(self.stt, VoiceDetector().is_speech, wake, self._stopped)
+            self.barge_in = BargeIn(
+                _stop_listener(self.stt), VoiceDetector().is_speech, wake, self._stopped
+            )
             self.loop.interrupted = self._take_stop
         self.watchdog = Watchdog()
         self.loop.on_audio = self.watchdog.feed
@@ -243,13 +276,36 @@ class Companion:
         logger.info('ready in %.2f s; say "%s"', self.startup_s, config.speech.wake_phrase)
 
     def speak(self, reply: Reply) -> float:
-        """Say a reply; start or stop sleep sounds; apply a new volume cap."""
+        """Say a reply; start or stop sleep sounds; apply a new volume cap or a volume step."""
+        out = self.audio_out
+        if reply.volume_step:
+            from dataclasses import replace
+
+            from companion.dialog.replies import VOLUME_FLOOR
+
+            if hasattr(out, "volume"):
+                # a step from what is heard now (the cap where it binds), never above the cap;
+                # the output stage limits every sample to the cap as well
+                level = min(out.volume, out.cap) * (1 + reply.volume_step)
+                out.volume = min(out.cap, max(out.cap * VOLUME_FLOOR, level))
+            else:
+                role = self.speaker.role
+                level = role.volume * (1 + reply.volume_step)
+                self.speaker.role = replace(role, volume=min(1.0, max(VOLUME_FLOOR, level)))
+            sounds = self.sounds
+            playing = sounds is not None and sounds.played_s < sounds.total_s - 1.0
+            if playing and not (reply.stop_sounds or reply.sounds or reply.expect):
+                return 0.0  # the sleep sounds themselves get louder or softer: no talking
         if self.sounds is not None and (reply.stop_sounds or reply.lines or reply.sounds):
             self.sounds.stop()
-            self.audio_out.stop()
+            out.stop()
             self.sounds = None
         if reply.cap is not None:
-            self.audio_out.cap = min(self.config.volume.day, reply.cap)
+            before = out.cap
+            out.cap = min(self.config.volume.day, reply.cap)
+            level = getattr(out, "volume", None)
+            if isinstance(level, float) and level < before:
+                out.volume = level / before * out.cap  # a quieter level stays as quiet a share
         self.speaker.interrupted.clear()
         began = time.monotonic()
         if self.barge_in is not None:

@@ -1,4 +1,9 @@
-"""`companion bench`: latency, speed and memory of the whole loop with the real engines."""
+"""`companion bench`: how well the whole loop hears voices not its own, and its speed and memory.
+
+Hearing is judged on the voice bank's HELD-OUT voices and phrasings (companion/voicebank.py),
+never on the narrator's own voice: requests through the real loop, story answers the way
+`companion hear --expect KIND` hears them, the wake phrase, and false wakes in a recorded room.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Final
 
@@ -17,34 +23,30 @@ import numpy as np
 
 from companion.config import Config
 
-# The bench's own set: what children say, with the intent it should give.
-BENCH_SET: Final = (
-    ("tell me a story", "story.start"),
-    ("could you tell me a bedtime story", "story.start"),
-    ("what happens next", "story.continue"),
-    ("keep going please", "story.continue"),
-    ("let's have a shared night", "night.shared"),
-    ("everyone together tonight", "night.shared"),
-    ("can we make up a story", "night.freeform"),
-    ("let's have a freeform night", "night.freeform"),
-    ("be quiet", "stop"),
-    ("stop", "stop"),
-    ("sleep tight", "goodnight"),
-    ("night night", "goodnight"),
-    ("i had a bad dream", "bad_dream"),
-    ("i had a nightmare", "bad_dream"),
-    ("say that again", "repeat"),
-    ("what did you say", "repeat"),
-    ("play sleep sounds", "sleep_sounds"),
-    ("can i have the rain", "sleep_sounds"),
-)
 STORY_PARAGRAPH: Final = (
     "Mila tiptoed to the window. The moon was round and soft, like a pillow in the sky. "
     "Far away, a little owl said hoo, hoo, as if it were saying goodnight."
 )
-GAP_S: Final = 1.5
-NOISE_SNR_DB: Final = 10.0
-"""Speech to fan-noise ratio of the noisy variant (a fan on a bedside table, a metre away)."""
+QUESTIONS: Final = {
+    "colour": "What colour was it?",
+    "animal": "Which animal was it?",
+    "place": "Where did they go?",
+    "object": "What did they find?",
+    "name": "What was its name?",
+    "sound": "What sound did it make?",
+    "feeling": "How did it feel?",
+    "free": "What happened then?",
+}
+"""A neutral story question per kind of answer: the prompt the host would give the recognizer."""
+ROOM_MINUTES: Final = 20.0
+ROOM_SEED: Final = 11
+ROOM_FAN_BELOW_DB: Final = 20.0
+"""The room's fan runs all the time, this far below the speech level of the voice bank."""
+TV_BELOW_DB: Final = 18.0
+TV_CUTOFF_HZ: Final = 1200.0
+"""A television in the next room: its speech this much quieter, and the wall passes the lows."""
+NIGHT_VOICE: Final = ("flite", "slt")
+"""The held-out voice (family, name) whose child variant answers the rehearsed night."""
 NIGHT_ANSWERS: Final = (
     "Everyone.",
     "Playing in the snow.",
@@ -70,6 +72,20 @@ sunday = "19:30"
 [routine]
 reminders = ["pyjamas on", "teeth brushed"]
 """
+
+
+class _Progress:
+    """One short line per stage on stderr, so a long bench shows it is alive."""
+
+    def __init__(self) -> None:
+        self.started = time.perf_counter()
+
+    @property
+    def elapsed_s(self) -> float:
+        return time.perf_counter() - self.started
+
+    def __call__(self, message: str) -> None:
+        print(f"bench {self.elapsed_s:5.0f} s  {message}", file=sys.stderr, flush=True)
 
 
 def _startup_s() -> float:
@@ -115,136 +131,424 @@ def fan_noise(samples: int, rate: int, seed: int = 5) -> np.ndarray:
     return (mixed / np.sqrt(np.mean(mixed**2))).astype(np.float32)
 
 
-def _utterances(
-    voice: Any, prefix: str, pitch_cents: int, folder: Path, snr_db: float | None = None
+# Hearing: the voice bank's held-out voices through the real loop ----------------------------
+
+
+def requests_wav(
+    voice: Any, variant: str, folder: Path, narrator: Any = None, bank: Path | None = None
 ) -> tuple[Path, list[float]]:
-    """All bench phrases after the wake phrase, separated by silence, as one WAV; and starts.
+    """Every held-out request said by a bank voice in one variant, one after another, as one WAV.
 
-    With `snr_db`, fan noise runs through the whole recording at that level below the speech.
+    Each request has 0.5 s of the recording's own silence (or fan, or room) before it and 1 s
+    after it. Returns the file and where each request starts, in seconds. The single requests
+    are rendered into (and reused from) `bank`, by default `folder`.
     """
-    from companion.audio.wav import write_wav
+    from companion import voicebank
+    from companion.audio.wav import read_wav, write_wav
 
-    rate = voice.sample_rate
-    gap = np.zeros(int(GAP_S * rate), np.float32)
-    parts = [gap]
+    parts: list[np.ndarray] = []
     starts: list[float] = []
-    position = len(gap)
-    for text, _ in BENCH_SET:
-        speech = np.concatenate(list(voice.synthesize(f"{prefix}, {text}."))) * 0.8
-        starts.append(position / rate)
-        parts += [speech, gap]
-        position += len(speech) + len(gap)
-    audio = np.concatenate(parts)
-    path = folder / f"bench-{pitch_cents}.wav"
-    if snr_db is not None:
-        voiced = np.concatenate([p for p in parts if p.any()])
-        level = float(np.sqrt(np.mean(voiced**2))) / 10 ** (snr_db / 20)
-        audio = np.clip(audio + level * fan_noise(len(audio), rate), -1.0, 1.0)
-        path = folder / f"bench-noisy-{snr_db:.0f}dB.wav"
-    write_wav(path, audio, rate)
-    if pitch_cents:
-        raised = folder / f"bench-{pitch_cents}-raised.wav"
-        subprocess.run(["sox", str(path), str(raised), "pitch", str(pitch_cents)], check=True)
-        return raised, starts
+    position = 0
+    for text, _ in voicebank.REQUESTS.held_out:
+        said = voicebank.render(text, voice, variant, bank or folder, narrator, lead_s=0.5)
+        audio, _ = read_wav(said)
+        starts.append(position / voicebank.RATE)
+        parts.append(audio)
+        position += len(audio)
+    path = folder / f"requests-{voice.family}-{voice.name}-{variant}.wav"
+    write_wav(path, np.concatenate(parts), voicebank.RATE)
     return path, starts
 
 
-def _score(turns: list[Any], starts: list[float]) -> int:
-    """Correct intents, each turn matched to the utterance it ended in."""
+def _score(turns: list[Any], starts: list[float]) -> dict[int, str]:
+    """The intent of each utterance that got a turn, each turn matched to the one it ended in."""
     got: dict[int, str] = {}
     for turn in turns:
         index = max((i for i, s in enumerate(starts) if s <= turn.at_s), default=0)
         got.setdefault(index, turn.intent.name)
-    return sum(got.get(i) == intent for i, (_, intent) in enumerate(BENCH_SET))
+    return got
 
 
-def run_bench(config: Config, rounds: int = 2) -> dict[str, Any]:
-    """Measure everything and return one flat JSON-ready dict."""
-    from companion.app import Companion, load_recognizer
+def _idle_at(transitions: list[tuple[float, str, str]], starts: list[float]) -> list[bool]:
+    """Whether the loop was idle (waiting for the wake phrase) when each utterance began."""
+    idle = []
+    for start in starts:
+        state = "idle"
+        for at, to, _ in transitions:
+            if at > start:
+                break
+            state = to
+        idle.append(state == "idle")
+    return idle
+
+
+def _woken_from_idle(transitions: list[tuple[float, str, str]]) -> list[float]:
+    """When (in audio seconds) the loop went from idle, waiting for the wake phrase, to a reply."""
+    steps = [(0.0, "idle"), *((at, to) for at, to, _ in transitions)]
+    return [
+        now[0]
+        for before, then, now in zip(steps, steps[1:], steps[2:], strict=False)
+        if (before[1], then[1], now[1]) == ("idle", "understanding", "replying")
+    ]
+
+
+def _during(turn: Any, events: list[tuple[float, str]]) -> str:
+    """A turn in the room recording: when, what was heard, and what was going on then."""
+    going_on = next((label for at, label in reversed(events) if at <= turn.at_s), "quiet")
+    return f"{turn.at_s:.0f} s: {turn.transcript.text!r} ({going_on})"
+
+
+def _answer_grammar(kind: str, names: Sequence[str]) -> Any:
+    """The grammar of a story question of this kind, primed as the host primes it."""
+    from companion.messages import Grammar
+    from companion.storytelling.safety import grammar_phrases
+
+    phrases = grammar_phrases(kind, (), names)
+    example = f" {phrases[0].capitalize()}." if phrases else ""
+    return Grammar(f"answer-{kind}", phrases, open=True, prompt=QUESTIONS[kind] + example)
+
+
+def _heard_answer(path: Path, kind: str, config: Config, stt: Any, safety: Any) -> str | None:
+    """An answer in a WAV heard as `companion hear F --expect KIND` hears it: the answer or None."""
+    from companion.audio.files import WavInput
+    from companion.audio.segmenter import Segmenter, VoiceDetector
+    from companion.dialog.loop import first_utterance
+    from companion.storytelling.safety import answer_for
+
+    listening = config.listening
+    audio = WavInput(path)
+    try:
+        heard = first_utterance(
+            audio.chunks(),
+            VoiceDetector().is_speech,
+            Segmenter(listening.trailing_silence_s, listening.max_utterance_s),
+            stt,
+            _answer_grammar(kind, config.family.names),
+        )
+    finally:
+        audio.close()
+    return answer_for(kind, heard.text, safety) if heard is not None else None
+
+
+def _fractions(scores: dict[tuple[str, str], list[bool]]) -> dict[str, dict[str, float]]:
+    """{family: {variant: fraction}} from per-utterance results."""
+    table: dict[str, dict[str, float]] = defaultdict(dict)
+    for (family, variant), results in scores.items():
+        table[family][variant] = round(sum(results) / max(1, len(results)), 3)
+    return dict(table)
+
+
+def _worst_family(
+    scores: dict[tuple[str, str], list[bool]], variants: Sequence[str] | None = None
+) -> float:
+    """The lowest family's fraction, over the given variants (all by default)."""
+    pooled: dict[str, list[bool]] = defaultdict(list)
+    for (family, variant), results in scores.items():
+        if variants is None or variant in variants:
+            pooled[family] += results
+    return round(min(sum(r) / max(1, len(r)) for r in pooled.values()), 3)
+
+
+def _pooled(scores: dict[tuple[str, str], list[bool]], variants: Sequence[str]) -> float:
+    results = [r for (_, variant), rs in scores.items() if variant in variants for r in rs]
+    return round(sum(results) / max(1, len(results)), 3)
+
+
+# The room: talk not meant for the companion, a fan, breathing, a television -----------------
+
+
+def _low_pass(audio: np.ndarray, rate: int, cutoff_hz: float) -> np.ndarray:
+    """A fourth-order low-pass response, applied in the frequency domain."""
+    spectrum = np.fft.rfft(audio)
+    freqs = np.fft.rfftfreq(len(audio), 1 / rate)
+    spectrum /= np.sqrt(1.0 + (freqs / cutoff_hz) ** 8)
+    return np.fft.irfft(spectrum, len(audio)).astype(np.float32)
+
+
+def _breathing(rng: np.random.Generator, rate: int, level_dbfs: float) -> np.ndarray:
+    """A few slow breaths close to the device: breathy noise swelling in and out."""
+    parts = []
+    for _ in range(int(rng.integers(3, 7))):
+        for seconds, low, high, gain in (
+            (rng.uniform(1.0, 1.6), 500.0, 3000.0, 0.7),  # in: thinner, softer
+            (rng.uniform(1.5, 2.4), 200.0, 1800.0, 1.0),  # out: lower, fuller
+        ):
+            n = int(seconds * rate)
+            spectrum = np.fft.rfft(rng.standard_normal(n))
+            freqs = np.fft.rfftfreq(n, 1 / rate)
+            spectrum *= np.exp(
+                -0.5 * (np.log(np.maximum(freqs, 1.0) / np.sqrt(low * high)) / 0.6) ** 2
+            )
+            breath = np.fft.irfft(spectrum, n)
+            envelope = np.sin(np.linspace(0.0, np.pi, n)) ** 2
+            breath = breath * envelope / max(1e-9, float(np.sqrt(np.mean(breath**2))))
+            parts.append(gain * breath)
+        parts.append(np.zeros(int(rng.uniform(0.4, 1.2) * rate)))
+    audio = np.concatenate(parts)
+    active = audio[np.abs(audio) > 0]
+    rms = float(np.sqrt(np.mean(active**2))) if active.size else 1.0
+    return (audio / rms * 10 ** (level_dbfs / 20)).astype(np.float32)
+
+
+def room_audio(
+    minutes: float,
+    bank: Path,
+    narrator: Any = None,
+    seed: int = ROOM_SEED,
+    voices: Sequence[Any] | None = None,
+    render: Callable[..., Path] | None = None,
+) -> tuple[np.ndarray, list[tuple[float, str]]]:
+    """`minutes` of a child's bedroom with the companion waiting, and what happens when.
+
+    People talking near it (the voice bank's sentences not meant for it, in its held-out
+    voices and every variant), slow breathing, a television in the next room (a voice's
+    sentences low-passed and quieter), separated by 2–10 s gaps, with a fan running all the
+    time. The same `seed` gives the same audio (16 kHz float32, exactly `minutes` long).
+    """
+    from companion import voicebank
+    from companion.audio.wav import read_wav
+
+    rate = voicebank.RATE
+    say = render or voicebank.render
+    pool = tuple(voices) if voices is not None else voicebank.voices(held_out=True)
+    sentences = (*voicebank.NOT_FOR_ME.test, *voicebank.NOT_FOR_ME.held_out)
+    answers = (*voicebank.ANSWERS.test, *voicebank.ANSWERS.held_out)
+    tv_lines = (*sentences, *(text for text, _, _ in answers))
+    speech = 10 ** (voicebank.LEVEL_DBFS / 20)
+    rng = np.random.default_rng(seed)
+    total = round(minutes * 60 * rate)
+    room = np.zeros(total, np.float32)
+    events: list[tuple[float, str]] = []
+
+    def said(text: str, voice: Any, variant: str) -> np.ndarray:
+        audio, got = read_wav(say(text, voice, variant, bank, narrator=narrator))
+        assert got == rate, f"{text!r}: rendered at {got} Hz"
+        return audio
+
+    position = int(rng.uniform(1.0, 4.0) * rate)
+    while True:
+        kind = ("talk", "tv", "breath")[int(rng.choice(3, p=(0.55, 0.25, 0.2)))]
+        voice = pool[int(rng.integers(len(pool)))]
+        if kind == "talk":
+            variant = voicebank.VARIANTS[int(rng.integers(len(voicebank.VARIANTS)))]
+            text = sentences[int(rng.integers(len(sentences)))]
+            audio = said(text, voice, variant) * 10 ** (rng.uniform(-6.0, 0.0) / 20)
+            label = f"talk, {voice.label} {variant}: {text}"
+        elif kind == "tv":
+            texts = [tv_lines[int(i)] for i in rng.integers(len(tv_lines), size=rng.integers(2, 5))]
+            audio = np.concatenate([said(text, voice, "plain") for text in texts])
+            audio = _low_pass(audio, rate, TV_CUTOFF_HZ) * 10 ** (-TV_BELOW_DB / 20)
+            label = f"tv, {voice.label}: {' '.join(texts)}"
+        else:
+            audio = _breathing(rng, rate, voicebank.LEVEL_DBFS - rng.uniform(12.0, 20.0))
+            label = "breathing"
+        if position + len(audio) > total:
+            break
+        room[position : position + len(audio)] += audio
+        events.append((round(position / rate, 2), label))
+        position += len(audio) + int(rng.uniform(2.0, 10.0) * rate)
+    # 64 s of fan, repeated: the noise is periodic by construction and the hum has whole cycles
+    block = fan_noise(64 * rate, rate, seed)
+    fan = np.tile(block, total // len(block) + 1)[:total]
+    room += fan * speech * 10 ** (-ROOM_FAN_BELOW_DB / 20)
+    return np.clip(room, -1.0, 1.0).astype(np.float32), events
+
+
+# The whole bench ----------------------------------------------------------------------------
+
+
+def _companion(
+    config: Config, wav: Path, out: Path, stt: Any, voice: Any, cache: Any, brain: Any
+) -> Any:
+    """The loop as the bench runs it, its fixed lines warmed into one phrase cache for all runs
+    (the same lines every time; warming them again for each recording would take 13 s)."""
+    from companion.app import Companion
     from companion.audio.files import WavInput, WavOutput
+    from companion.speech.tts import VoiceRole
+
+    companion = Companion(
+        config,
+        WavInput(wav),
+        WavOutput(out),
+        stt=stt,
+        voice=(voice, VoiceRole()),
+        warm_all=False,
+        wait_warm=True,
+        brain=brain,
+    )
+    companion.speaker.cache = cache
+    companion.speaker.warm(brain.fixed_lines(), background=False)
+    return companion
+
+
+def run_bench(
+    config: Config, rounds: int = 2, room_minutes: float = ROOM_MINUTES
+) -> dict[str, Any]:
+    """Measure everything and return one JSON-ready dict.
+
+    `rounds` repeats only the cheap measurements (the voice's speed and first audio); every
+    held-out voice and variant is heard once.
+    """
+    from companion import voicebank
+    from companion.app import load_recognizer
+    from companion.audio.wav import write_wav
     from companion.dialog.replies import SimpleBrain
+    from companion.errors import CompanionError
     from companion.paths import cache_dir, data_dir
     from companion.speech.piper_engine import PiperEngine
-    from companion.speech.tts import DEFAULT_VOICE, VoiceRole, voice_files
+    from companion.speech.tts import DEFAULT_VOICE, PhraseCache, voice_files
+    from companion.storytelling.safety import WordSafety
 
+    missing = voicebank.missing_tools()
+    if missing:
+        raise CompanionError(
+            f"the bench needs {', '.join(missing)} for its voice bank "
+            f"(sudo apt-get install {' '.join(missing)})",
+            code="missing_tool",
+        )
+    progress = _Progress()
+    progress("start-up of a fresh process")
     startup = _startup_s()
     model = voice_files(data_dir("voices"))[DEFAULT_VOICE]
     voice = PiperEngine(model, DEFAULT_VOICE, deterministic=True, cache=cache_dir() / "voices")
     stt = load_recognizer(config)
+    bank = cache_dir() / "voicebank"
+    held_out = voicebank.voices(held_out=True)
 
-    # TTS real-time factor on a story paragraph, with the voice warmed as the companion warms it
+    progress("voice speed")
     voice.warm()
     factors = []
-    for _ in range(3):
+    for _ in range(3 * rounds):
         t = time.perf_counter()
         audio = np.concatenate(list(voice.synthesize(STORY_PARAGRAPH)))
         factors.append((time.perf_counter() - t) / (len(audio) / voice.sample_rate))
     tts_rtf = statistics.median(factors)
 
+    intents: dict[tuple[str, str], list[bool]] = defaultdict(list)
+    wakes: dict[tuple[str, str], list[bool]] = defaultdict(list)
+    from_idle: list[bool] = []
+    answers: dict[tuple[str, str], list[bool]] = defaultdict(list)
     latencies: list[float] = []
-    accuracy: dict[str, float] = {}
-    stt_time = 0.0
-    stt_audio = 0.0
+    timed = _Timed(stt)
+    cache = PhraseCache()
+    safety = WordSafety.with_words(config.safety.blocked_words)
+    expected = [intent for _, intent in voicebank.REQUESTS.held_out]
     with tempfile.TemporaryDirectory(prefix="companion-bench-") as tmp:
         folder = Path(tmp)
-        variants = (("plain", 0, None), ("raised_pitch", 400, None), ("noise", 0, NOISE_SNR_DB))
-        for label, cents, snr in variants:
-            wav, starts = _utterances(voice, config.speech.wake_phrase, cents, folder, snr)
-            correct = total = 0
-            for _ in range(rounds if label == "plain" else 1):
+        for v in held_out:
+            for variant in voicebank.VARIANTS:
                 # the speech loop alone: every request is said to the idle companion and
                 # answered with a short reply (no story starts, nothing is written)
-                host = SimpleBrain(config.listener_name, config.speech.wake_name)
-                companion = Companion(
-                    config,
-                    WavInput(wav),
-                    WavOutput(folder / "out.wav"),
-                    stt=_Timed(stt),
-                    voice=(voice, VoiceRole()),
-                    wait_warm=True,
-                    brain=host,
-                )
+                wav, starts = requests_wav(v, variant, folder, voice, bank)
+                brain = SimpleBrain(config.listener_name, config.speech.wake_name)
+                companion = _companion(config, wav, folder / "out.wav", timed, voice, cache, brain)
                 companion.run()
                 turns = companion.loop.turns
-                if label == "plain":
+                got = _score(turns, starts)
+                intents[v.family, variant] += [got.get(i) == x for i, x in enumerate(expected)]
+                wakes[v.family, variant] += [i in got for i in range(len(starts))]
+                idle = _idle_at(companion.loop.transitions, starts)
+                from_idle += [i in got for i in range(len(starts)) if idle[i]]
+                if variant in ("plain", "child"):
                     latencies += [turn.latency_s for turn in turns]
-                correct += _score(turns, starts)
-                total += len(BENCH_SET)
-                timed = companion.stt
-                assert isinstance(timed, _Timed)
-                stt_time += timed.seconds
-                stt_audio += timed.audio_s
-            accuracy[label] = round(correct / total, 3)
+                wav.unlink()
+            row = ", ".join(
+                f"{var} {sum(intents[v.family, var][-len(expected) :])}/{len(expected)}"
+                for var in voicebank.VARIANTS
+            )
+            progress(f"requests, {v.label}: {row}")
+        for v in held_out:
+            for variant in voicebank.VARIANTS:
+                for text, kind, word in voicebank.ANSWERS.held_out:
+                    said = voicebank.render(text, v, variant, bank, narrator=voice)
+                    answer = _heard_answer(said, kind, config, stt, safety)
+                    answers[v.family, variant].append(answer is not None and word in answer.lower())
+            progress(f"answers, {v.label}")
 
-    first_audio = _story_first_audio(voice)
+        room, events = room_audio(room_minutes, bank, narrator=voice)
+        room_path = folder / "room.wav"
+        write_wav(room_path, room, voicebank.RATE)
+        room_s = len(room) / voicebank.RATE
+        progress(f"room recording, {room_s / 60:.0f} min, {len(events)} events: listening")
+        del room
+        brain = SimpleBrain(config.listener_name, config.speech.wake_name)
+        companion = _companion(config, room_path, folder / "out.wav", stt, voice, cache, brain)
+        room_cpu = time.process_time()
+        companion.run()
+        room_cpu = time.process_time() - room_cpu
+        room_turns = companion.loop.turns
+        woken = set(_woken_from_idle(companion.loop.transitions))
+        room_wakes = [turn for turn in room_turns if round(turn.at_s, 3) in woken]
+
+    progress("first audio of a story, idle CPU")
+    first_audio = _story_first_audio(voice, 5 * rounds)
     idle_cpu = _idle_cpu_pct(config, stt, voice)
-    rss_mb, night_s = _night_peak_rss_mb(voice)
+    progress("a rehearsed night in a fresh process")
+    night_voice = next(v for v in held_out if (v.family, v.name) == NIGHT_VOICE)
+    rss_mb, night_s = _night_peak_rss_mb(
+        lambda text: voicebank.render(text, night_voice, "child", bank, narrator=voice)
+    )
+    progress("done")
+    by_variant = {variant: _worst_family(intents, (variant,)) for variant in voicebank.VARIANTS}
     return {
-        "story_first_audio_s": round(first_audio, 3),
-        "idle_cpu_pct": round(idle_cpu, 2),
+        "intent_accuracy": _worst_family(intents),
+        "intent_accuracy_by_variant": by_variant,
+        "intent_accuracy_by_family": _fractions(intents),
+        "answer_accuracy": _worst_family(answers),
+        "answer_accuracy_child": _worst_family(answers, ("child",)),
+        "answer_accuracy_by_family": _fractions(answers),
+        "wake_accepted": _pooled(wakes, voicebank.VARIANTS),
+        "wake_accepted_child": _pooled(wakes, ("child",)),
+        "wake_accepted_from_idle": round(sum(from_idle) / max(1, len(from_idle)), 3),
+        "wake_accepted_by_family": _fractions(wakes),
+        "false_wakes_per_hour": round(len(room_turns) / (room_s / 3600), 2),
+        "false_wakes_from_idle_per_hour": round(len(room_wakes) / (room_s / 3600), 2),
+        "false_wakes_heard": [_during(turn, events) for turn in room_wakes][:30],
+        "room_cpu_pct": round(100.0 * room_cpu / room_s, 1),
+        "room_audio_s": round(room_s, 1),
+        "room_events": len(events),
         "latency_p50_s": round(statistics.median(latencies), 3),
         "latency_p95_s": round(float(np.percentile(latencies, 95)), 3),
+        "story_first_audio_s": round(first_audio, 3),
         "tts_rtf": round(tts_rtf, 4),
-        "stt_rtf": round(stt_time / max(stt_audio, 1e-9), 4),
+        "stt_rtf": round(timed.seconds / max(timed.audio_s, 1e-9), 4),
         "startup_s": round(startup, 3),
+        "idle_cpu_pct": round(idle_cpu, 2),
         "peak_rss_mb": round(rss_mb, 1),
-        "intent_accuracy": accuracy,
         "night_audio_s": round(night_s, 1),
+        "night_voice": f"{night_voice.label} child",
         "utterances": len(latencies),
+        "voices": {
+            family: [v.name for v in held_out if v.family == family]
+            for family in voicebank.FAMILIES
+        },
         "engine": stt.name,
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}",
+        "bench_s": round(progress.elapsed_s, 1),
     }
 
 
-def answers_wav(voice: Any, answers: Sequence[str], path: Path, gap_s: float = 4.0) -> Path:
-    """A child's answers in the default voice, each after `gap_s` of silence, as one WAV."""
-    from companion.audio.wav import write_wav
+def answers_wav(voice: Any, answers: Sequence[str | Path], path: Path, gap_s: float = 4.0) -> Path:
+    """A child's answers, each after `gap_s` of silence, as one WAV.
 
-    rate = voice.sample_rate
+    `voice` says each text answer: a voice engine (its `synthesize`, at 0.8 of its level, as
+    the narrator's voice stands in for a child), or a function from the text to a WAV file
+    (a voice-bank voice: `lambda text: voicebank.render(text, v, "child", folder)`). An answer
+    that is a `Path` is a recording already made, used as it is (`voice` may then be None).
+    """
+    from companion.audio.resample import resample
+    from companion.audio.wav import read_wav, write_wav
+
+    rate = int(getattr(voice, "sample_rate", 0) or 16_000)
     gap = np.zeros(int(gap_s * rate), np.float32)
     parts = [gap]
     for answer in answers:
-        parts += [np.concatenate(list(voice.synthesize(answer))) * 0.8, gap]
+        if isinstance(answer, Path) or not hasattr(voice, "synthesize"):
+            recorded, got = read_wav(answer if isinstance(answer, Path) else voice(answer))
+            parts.append(resample(recorded, got, rate))
+        else:
+            parts.append(np.concatenate(list(voice.synthesize(answer))) * 0.8)
+        parts.append(gap)
     write_wav(path, np.concatenate(parts), rate)
     return path
 
@@ -266,7 +570,8 @@ def _night_peak_rss_mb(voice: Any) -> tuple[float, float]:
     """Peak resident memory of `companion run --now` rehearsing a whole shared night.
 
     A fresh process, as the service runs: the routine's steps, a story from stories/, the
-    goodnight and a minute of sleep sounds, answered by the child's recorded voice.
+    goodnight and a minute of sleep sounds, answered by a child's recorded voice (`voice`
+    says the answers, as `answers_wav` takes it).
     Returns the peak in MB and the length of what the companion said, in seconds.
     """
     from companion.audio.wav import read_wav
@@ -291,10 +596,10 @@ def _night_peak_rss_mb(voice: Any) -> tuple[float, float]:
     return peak_kb / 1024, len(said) / said_rate
 
 
-def _story_first_audio(voice: Any) -> float:
-    """A story paragraph: from the request to say it to its first audio, median of 5."""
+def _story_first_audio(voice: Any, times_run: int = 5) -> float:
+    """A story paragraph: from the request to say it to its first audio, the median."""
     times = []
-    for _ in range(5):
+    for _ in range(times_run):
         t = time.perf_counter()
         next(iter(voice.synthesize(STORY_PARAGRAPH)))
         times.append(time.perf_counter() - t)
@@ -347,13 +652,31 @@ def _idle_cpu_pct(config: Config, stt: Any, voice: Any, seconds: float = 60.0) -
 
 
 class _Timed:
-    """Wraps a recognizer to count its time and the audio it was fed."""
+    """Wraps a recognizer to count its time and the audio it was fed.
+
+    Everything else the loop asks of a recognizer (`partial_is_final`, `recheck`, ...) is the
+    inner one's, so the loop behaves as it does with the bare recognizer.
+    """
 
     def __init__(self, inner: Any) -> None:
         self.inner = inner
         self.name = inner.name
         self.seconds = 0.0
         self.audio_s = 0.0
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self.inner, name)
+        if name != "recheck":
+            return value
+
+        def recheck(*args: Any, **kwargs: Any) -> Any:
+            t = time.perf_counter()
+            try:
+                return value(*args, **kwargs)
+            finally:
+                self.seconds += time.perf_counter() - t
+
+        return recheck
 
     def prepare(self, grammar: Any) -> None:
         if hasattr(self.inner, "prepare"):
@@ -371,7 +694,10 @@ class _Timed:
         self.audio_s += len(samples) / 16_000
 
     def partial(self) -> str:
-        return self.inner.partial()
+        t = time.perf_counter()
+        text = self.inner.partial()
+        self.seconds += time.perf_counter() - t
+        return text
 
     def finish(self) -> Any:
         t = time.perf_counter()

@@ -145,7 +145,7 @@ def cmd_hear(args: argparse.Namespace) -> int:
     from companion.audio.files import WavInput
     from companion.audio.segmenter import Segmenter, VoiceDetector
     from companion.dialog.intents import classify
-    from companion.dialog.loop import first_utterance, strip_wake
+    from companion.dialog.loop import addressed, first_utterance
     from companion.errors import AudioFileError
 
     config = _config(args)
@@ -153,13 +153,12 @@ def cmd_hear(args: argparse.Namespace) -> int:
     stt = load_recognizer(config)
     listening = config.listening
     segmenter = Segmenter(listening.trailing_silence_s, listening.max_utterance_s)
-    heard = first_utterance(
-        audio.chunks(), VoiceDetector().is_speech, segmenter, stt, idle_grammar(config)
-    )
+    idle = idle_grammar(config)
+    heard = first_utterance(audio.chunks(), VoiceDetector().is_speech, segmenter, stt, idle)
     audio.close()
     if heard is None:
         raise AudioFileError(f"{args.wav}: no speech found (the recording is silent or too quiet)")
-    transcript, woke = strip_wake(heard, config.speech.wake_phrase)
+    transcript, woke = addressed(heard, stt, idle)
     intent = classify(transcript)
     result = {
         "text": heard.text,
@@ -185,7 +184,12 @@ def _expected_answer(args: argparse.Namespace, config, audio_path: str) -> str |
     from companion.dialog.loop import first_utterance
     from companion.messages import Grammar
     from companion.storytelling.format import KINDS
-    from companion.storytelling.safety import WordSafety, answer_for, grammar_phrases
+    from companion.storytelling.safety import (
+        WordSafety,
+        answer_for,
+        answer_prompt,
+        grammar_phrases,
+    )
 
     kind = args.expect.lower().replace("color", "colour")
     if kind in ("yes/no", "yesno", "yes-no"):
@@ -193,7 +197,9 @@ def _expected_answer(args: argparse.Namespace, config, audio_path: str) -> str |
 
         grammar = Grammar("yes/no", ("yes", "no", "okay", "not now", "yes please", "no thanks"))
     elif kind in KINDS:
-        grammar = Grammar(kind, grammar_phrases(kind, (), config.family.names), open=True)
+        phrases = grammar_phrases(kind, (), config.family.names)
+        prompt = answer_prompt(ANSWER_QUESTIONS.get(kind, "What was it?"), kind, phrases)
+        grammar = Grammar(kind, phrases, open=True, prompt=prompt)
     else:
         raise CompanionError(f"--expect: {args.expect!r} is not one of: {', '.join(KINDS)}, yes/no")
     listening = config.listening
@@ -210,6 +216,19 @@ def _expected_answer(args: argparse.Namespace, config, audio_path: str) -> str |
         name = classify(heard, allowed=frozenset({"yes", "no"})).name
         return None if name == "none" else name
     return answer_for(kind, heard.text, WordSafety.with_words(config.safety.blocked_words))
+
+
+ANSWER_QUESTIONS = {
+    "colour": "What colour was it?",
+    "animal": "Which animal was it?",
+    "place": "Where did they go?",
+    "object": "What did they find?",
+    "name": "What was its name?",
+    "sound": "What sound did it make?",
+    "feeling": "How did it feel?",
+    "free": "What happened then?",
+}
+"""The question `hear --expect KIND` hears a recording as the answer to."""
 
 
 def cmd_stories(args: argparse.Namespace) -> int:

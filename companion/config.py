@@ -18,7 +18,7 @@ from companion.errors import ConfigError
 logger = logging.getLogger(__name__)
 
 WEEKDAYS: Final = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-ENGINES: Final = ("auto", "vosk", "pocketsphinx")
+ENGINES: Final = ("auto", "whisper", "vosk", "pocketsphinx")
 SYSTEM_CONFIG: Final = Path("/etc/companion/companion.toml")
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
 _NAME = re.compile(r"^[A-Za-z][A-Za-z .'-]{0,39}$")
@@ -54,7 +54,10 @@ class SpeechSettings:
     wake_name: str = "Luma"
     """Said after "hey" to wake the companion."""
     engine: str = "auto"
-    """auto (vosk when a model is found, else pocketsphinx), vosk or pocketsphinx."""
+    """auto (whisper, else vosk when a model is found, else pocketsphinx), whisper, vosk or
+    pocketsphinx."""
+    whisper_model: str = ""
+    """Folder of a faster-whisper model (base.en, small.en…); empty: the embedded tiny.en."""
     vosk_model: str = ""
     """Folder of a vosk model; empty: look in voices/ and vosk's cache."""
     voice: str = ""
@@ -443,8 +446,18 @@ def _check_speech_files(speech: SpeechSettings, reader: _Reader) -> None:
         problem = voice_problem(speech.voice, data_dir("voices"))
         if problem:
             reader.problem("voice", problem)
+    if speech.whisper_model and speech.engine in ("auto", "whisper"):
+        from companion.speech.whisper_engine import model_problem
+
+        problem = model_problem(Path(speech.whisper_model).expanduser())
+        if problem:
+            reader.problem(
+                "whisper_model",
+                f'"{speech.whisper_model}" is not a faster-whisper model folder ({problem}); '
+                "give the folder with model.bin, or leave it empty for the embedded tiny.en",
+            )
     if speech.vosk_model and speech.engine != "pocketsphinx":
-        from companion.speech.stt import vosk_model_problem
+        from companion.speech.vosk_engine import vosk_model_problem
 
         problem = vosk_model_problem(Path(speech.vosk_model).expanduser())
         if problem:
@@ -465,6 +478,7 @@ def parse_config(data: dict[str, Any], path: str | None = None) -> Config:
     speech = SpeechSettings(
         wake_name=s.get("wake_name", "Luma", _wake_name),
         engine=s.get("engine", "auto", _choice(ENGINES)),
+        whisper_model=s.get("whisper_model", "", _text(500)),
         vosk_model=s.get("vosk_model", "", _text(500)),
         voice=s.get("voice", "", _text(100)),
     )

@@ -5,28 +5,44 @@ from __future__ import annotations
 import logging
 import queue
 import random
+from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Final, TextIO
 from zoneinfo import ZoneInfo
 
 from companion.config import Config
-from companion.dialog.intents import classify, command_phrases
-from companion.dialog.replies import SimpleBrain
+from companion.dialog.intents import classify, command_phrases, normalise
+from companion.dialog.replies import (
+    BACK_TO_STORY,
+    GROWNUP_TOLD,
+    LOUDEST,
+    NO_ANSWER_IN_STORY,
+    QUIETEST,
+    RARE_REPLIES,
+    REPLIES,
+    VOLUME_FLOOR,
+    VOLUME_STEP,
+    SimpleBrain,
+    answer_question,
+)
 from companion.messages import Grammar, Intent, Line, Reply, Transcript
-from companion.routine.night import NightSteps
+from companion.routine.night import BREATHING, NightSteps
 from companion.routine.plan import NightPlan
+from companion.speech.grammar import words
 from companion.state.store import Store
 from companion.storytelling.cocreate import bad_dream_story, freeform_story
 from companion.storytelling.engine import PARAGRAPH_PAUSE_S, Progress, Question, Storyteller
 from companion.storytelling.format import Ask, Choose, Say, Story
-from companion.storytelling.safety import WordSafety
+from companion.storytelling.safety import WordSafety, answer_prompt, dont_know
 
 logger = logging.getLogger(__name__)
 
 AT_A_QUESTION: Final = frozenset({"stop", "goodnight", "repeat", "story.continue"})
+IN_STORY: Final = AT_A_QUESTION | {"question", "grownup", "volume.up", "volume.down"}
+"""What a child may say instead of an answer while a story waits for one."""
 CONTROL_PHRASES: Final = (
     "stop",
     "be quiet",
@@ -36,11 +52,27 @@ CONTROL_PHRASES: Final = (
     "what happens next",
     "goodnight",
     "sleep tight",
+    "louder",
+    "quieter",
+    "i want mummy",
+    "i want daddy",
 )
 STOPPED: Final = "Okay, we'll stop here. I'll remember where we were."
 GOODNIGHT_MID_STORY: Final = "Goodnight, {name}. We'll finish the story another time."
 BAD_DREAM_RATE: Final = 0.85
-NIGHT_ALLOWED: Final = frozenset({"sleep_sounds", "bad_dream", "stop", "goodnight", "repeat"})
+NIGHT_ALLOWED: Final = frozenset(
+    {
+        "sleep_sounds",
+        "bad_dream",
+        "stop",
+        "goodnight",
+        "repeat",
+        "cant_sleep",
+        "grownup",
+        "volume.up",
+        "volume.down",
+    }
+)
 SLEEPING_TIME: Final = "It's sleeping time now. Close your eyes, and I'll be right here."
 SWITCH_REFUSED: Final = (
     "Tonight is a {mode} night. Your grown-ups planned it that way. Maybe next time!"
@@ -48,6 +80,40 @@ SWITCH_REFUSED: Final = (
 SWITCHED: Final = "Okay! Tonight will be a {mode} night."
 NOT_TOLD: Final = "Hmm, that story isn't ready to tell. Let's choose another one."
 TOO_LATE: Final = "It's getting very late. Let's stop here, and finish another time. Goodnight."
+NOT_FOUND: Final = "I don't know that one yet, so let's have another story."
+ASKED_FOR_GROWNUP: Final = "asked_for_grownup"
+"""The event `Host.on_event` gets when a child asks for a parent (never their words)."""
+CALMING_OFFER: Final = (
+    "That's okay. Sometimes sleep takes a little while.",
+    "Shall we do a slow breathing moment, or would you like some sleep sounds?",
+)
+CALMING_PHRASES: Final = (
+    "a breathing moment",
+    "breathing",
+    "sleep sounds",
+    "the rain",
+    "both",
+    "yes",
+    "yes please",
+    "no",
+    "no thank you",
+)
+SETTLE: Final = Line("Now let your body feel heavy and warm. I'm right here.", 0.8, 0.8, 1.0)
+NO_CALMING: Final = "That's okay. Snuggle down and close your eyes. I'm right here."
+JUST_LISTEN: Final = "Let's just listen for a while."
+SOUND_WORDS: Final = {"rain": "gentle rain", "ocean": "sleepy ocean", "brown_noise": "soft hush"}
+_WANTS_SOUNDS: Final = frozenset("sound sounds rain ocean sea waves noise second last".split())
+_WANTS_BREATHING: Final = frozenset("breathing breathe breath breaths first".split())
+_NOT_A_TOPIC: Final = frozenset(
+    """
+    a an the and of to in on at with about story stories one ones tell me us read have has can
+    could would will may i i'm we you want like please hear that this it its it's is was be
+    called named where who which some my your our his her their again another new bedtime time
+    night tonight luma hey let's do does did for from what what's um uh er so
+    """.split()
+)
+"""Words that ask for a story but say nothing about which one."""
+_QUESTION_STARTS: Final = frozenset("what what's why how who who's where where's is".split())
 
 
 @dataclass
@@ -128,8 +194,12 @@ class StorySession:
     def grammar(self) -> Grammar | None:
         if self.question is None:
             return None
+        question = self.question
         return Grammar(
-            f"answer-{self.question.kind}", self.question.phrases + CONTROL_PHRASES, open=True
+            f"answer-{question.kind}",
+            question.phrases + CONTROL_PHRASES,
+            open=True,
+            prompt=answer_prompt(question.text, question.kind, question.phrases),
         )
 
 
@@ -160,13 +230,32 @@ def speakable(story: Story, safety: WordSafety) -> bool:
     return False
 
 
-def control_intent(text: str) -> Intent | None:
-    """stop / goodnight / repeat / go on, when that is what the whole answer says."""
-    intent = classify(Transcript(text, 1.0, "answer"), allowed=AT_A_QUESTION)
-    words = len(text.split())
-    if intent.name != "none" and intent.confidence >= 0.75 and words <= 4:
+def control_intent(text: str, allowed: frozenset[str] = AT_A_QUESTION) -> Intent | None:
+    """stop / goodnight / repeat / go on (or another of `allowed`), when that is what the whole
+    answer says: a short answer, or a whole sentence that clearly asks ("I don't want you to
+    stop", "why is the moon round?"). A story is being told, so "no more stories" is stop."""
+    intent = classify(Transcript(text, 1.0, "answer"), allowed=allowed, in_story=True)
+    if intent.name == "none" or (intent.confidence < 0.75 and intent.name != "question"):
+        return None
+    said = normalise(text)
+    if intent.name == "grownup":  # better a kind word too many than a child unheard
+        # but "Daddy" alone may well be the answer ("Who came to help?")
+        return intent if 2 <= len(said) <= 8 else None
+    if intent.name == "question":  # it starts like a question, and is not too long
+        asks = bool(said) and said[0] in _QUESTION_STARTS
+        return intent if asks and len(said) <= 12 else None
+    count = len(text.split())
+    if count <= 4 or (count <= 8 and intent.confidence >= 0.9):
         return intent
     return None
+
+
+def _stem(word: str) -> str:
+    return word[:-1] if word.endswith("s") and not word.endswith("ss") and len(word) > 3 else word
+
+
+GRATITUDE = Grammar("gratitude", open=True, prompt="What was the best part of your day?")
+"""What the recognizer expects while the family says what they are thankful for."""
 
 
 class Host:
@@ -200,6 +289,13 @@ class Host:
             lambda: datetime.now(ZoneInfo(self.config.timezone))
         )
         self.on_night_done: Callable[[NightPlan], None] | None = None
+        self.on_event: Callable[[str], None] | None = None
+        """Called with a named event for the home integration ("asked_for_grownup"); never
+        with what the child said."""
+        self.offer: str | None = None
+        """What was just offered and waits for a yes or a choice ("calming")."""
+        self.volume_level = 1.0
+        """The speaking level asked for, as a share of the volume cap (1.0: the cap)."""
 
     def fixed_lines(self) -> list[str]:
         """Every fixed line, for the phrase cache."""
@@ -258,9 +354,11 @@ class Host:
             lines = night.breathing()
         elif step == "roll_call":
             names = (*tuple(n.lower() for n in night.names), "everyone", "all of us")
-            return Reply(tuple(night.roll_call()), expect=Grammar("names", names, open=True))
+            lines = tuple(night.roll_call())
+            prompt = f"Who's here tonight? {', '.join(self.config.family.names)}."
+            return Reply(lines, expect=Grammar("names", names, open=True, prompt=prompt))
         elif step == "gratitude":
-            return Reply(tuple(night.start_gratitude()), expect=Grammar("gratitude", open=True))
+            return Reply(tuple(night.start_gratitude()), expect=GRATITUDE)
         elif step == "story":
             self.story_step_started = True
             return self._night_story(night)
@@ -317,6 +415,8 @@ class Host:
             return Reply((SWITCHED.format(mode=mode),))
         if not night.waiting_for_answer:
             return None
+        if text and control_intent(text, frozenset({"grownup"})) is not None:
+            return Reply((self._ask_for_grownup(),), expect=GRATITUDE)
         if intent.name == "stop" and control_intent(text):
             night.advance()
             return Reply(("Okay.",))
@@ -326,7 +426,7 @@ class Host:
             return Reply(tuple(lines))
         lines = night.take_gratitude(text or None)
         if night.waiting_for_answer:
-            return Reply(tuple(lines), expect=Grammar("gratitude", open=True))
+            return Reply(tuple(lines), expect=GRATITUDE)
         night.advance()
         return Reply(tuple(lines))
 
@@ -375,6 +475,11 @@ class Host:
         night_reply = self._night_answer(intent, transcript.text)
         if night_reply is not None:
             return night_reply
+        offer, self.offer = self.offer, None
+        if offer == "calming":
+            calming = self._calming(intent, transcript.text)
+            if calming is not None:
+                return calming
         if intent.name == "stop" and self.session is None:
             return Reply(("Okay.",), stop_sounds=True)
         if self.session is not None and not self.session.finished:
@@ -382,28 +487,133 @@ class Host:
         self.session = None
         if self._sleeping_time() and intent.name not in self._allowed_at_night():
             return Reply((SLEEPING_TIME,), cap=self.config.volume.night)
+        if intent.name == "story.named":
+            return self._named_story(transcript.text)
         if intent.name == "story.start" or (intent.name == "story.continue" and self._unfinished()):
-            story = self.choose_story()
+            ignore = {w for n in (*self.config.family.names, *self.listeners) for w in words(n)}
+            story = self.find_story(transcript.text, frozenset(ignore)) or self.choose_story()
             if story is not None:
                 return self.start_story(story)
         if intent.name == "night.freeform":
             story = self.resume_generated("freeform") or freeform_story(self.rng, self.listeners[0])
             return self.start_story(story, mode="freeform")
         if intent.name == "sleep_sounds":
-            sound = self.config.sleep_sounds.sound
-            words = {"rain": "gentle rain", "ocean": "sleepy ocean", "brown_noise": "soft hush"}
-            return Reply((f"Here comes the {words[sound]}.",), sounds=(sound,))
+            return self._sleep_sounds()
         if intent.name == "bad_dream":
             story = bad_dream_story(self.rng, self.listeners[0])
             return self.start_story(story, mode="bad dream", base_rate=BAD_DREAM_RATE)
+        if intent.name == "cant_sleep":
+            self.offer = "calming"
+            return Reply(CALMING_OFFER, expect=Grammar("calming", CALMING_PHRASES, open=True))
+        if intent.name == "grownup":
+            return Reply((self._ask_for_grownup(),))
+        if intent.name in ("volume.up", "volume.down"):
+            return self._volume(intent.name)
+        if intent.name == "question":
+            return Reply((answer_question(transcript.text),))
         return self.simple.respond(intent, transcript)
+
+    # -- the gentler requests ----------------------------------------------------------
+
+    def _sleep_sounds(self, head: tuple[str | Line, ...] = ()) -> Reply:
+        sound = self.config.sleep_sounds.sound
+        return Reply((*head, f"Here comes the {SOUND_WORDS[sound]}."), sounds=(sound,))
+
+    def _calming(self, intent: Intent, text: str) -> Reply | None:
+        """The answer to "a breathing moment, or sleep sounds?"; None: something else was asked."""
+        said = set(words(text))
+        sounds = intent.name == "sleep_sounds" or bool(said & _WANTS_SOUNDS)
+        breathing = bool(said & _WANTS_BREATHING)
+        both = "both" in said or intent.name == "yes" or (sounds and breathing)
+        if intent.name == "no":
+            return Reply((NO_CALMING,))
+        if both:
+            return self._sleep_sounds((*BREATHING, SETTLE))
+        if sounds:
+            return self._sleep_sounds()
+        if breathing or intent.name == "none":
+            return Reply((*BREATHING, SETTLE))
+        return None
+
+    def _ask_for_grownup(self) -> str:
+        """Tell the home integration (if there is one) that a grown-up is wanted."""
+        logger.info("a grown-up was asked for")
+        if self.on_event is None:
+            return RARE_REPLIES["grownup"][0]
+        try:
+            self.on_event(ASKED_FOR_GROWNUP)
+        except Exception:  # the integration's fault must not end the conversation
+            logger.exception("on_event(%r) failed", ASKED_FOR_GROWNUP)
+            return RARE_REPLIES["grownup"][0]
+        return GROWNUP_TOLD
+
+    def _volume(self, name: str) -> Reply:
+        """A step louder or quieter, never past the cap (the output stage limits it too)."""
+        step = VOLUME_STEP if name == "volume.up" else -VOLUME_STEP
+        before = self.volume_level
+        self.volume_level = min(1.0, max(VOLUME_FLOOR, before * (1 + step)))
+        if self.volume_level == before:
+            line = LOUDEST if step > 0 else QUIETEST
+        else:
+            line = REPLIES[name][0]
+        return Reply((line,), volume_step=step)
+
+    def _named_story(self, text: str) -> Reply:
+        """The story asked for by its name or topic; else one as usual, kindly said so."""
+        story = self.find_story(text)
+        if story is not None:
+            return self.start_story(story)
+        story = self.choose_story()
+        if story is None:
+            return self.simple.respond(Intent("story.named", 1.0), Transcript(text, 1.0, "text"))
+        reply = self.start_story(story)
+        if self._topic_words(text) and reply.lines and reply.lines[0] != NOT_TOLD:
+            reply = replace(reply, lines=(NOT_FOUND, *reply.lines))
+        return reply
+
+    @staticmethod
+    def _topic_words(text: str, ignore: frozenset[str] = frozenset()) -> set[str]:
+        return {_stem(w) for w in words(text) if len(w) > 1 and w not in _NOT_A_TOPIC} - ignore
+
+    def find_story(self, text: str, ignore: frozenset[str] = frozenset()) -> Story | None:
+        """The story whose title, id or characters best fit the words asked for ("the one
+        about the pillow maze", "the lantern story"); None when none does.
+
+        Rarer words count for more; ties go to an unfinished story, then to chance.
+        """
+        asked = self._topic_words(text, frozenset(_stem(w) for w in ignore))
+        if not asked or not self.stories:
+            return None
+        known: dict[str, tuple[set[str], set[str]]] = {}
+        for story in self.stories.values():
+            title = {_stem(w) for w in (*words(story.title), *story.id.split("-")) if len(w) > 1}
+            people = {_stem(w) for name in story.characters for w in words(name) if len(w) > 1}
+            known[story.id] = (title - _NOT_A_TOPIC, people - _NOT_A_TOPIC)
+        spread = Counter(w for title, people in known.values() for w in title | people)
+        scores: dict[str, float] = {}
+        for story_id, (title, people) in known.items():
+            score = sum(
+                (1.0 if w in title else 0.7 if w in people else 0.0) / spread[w]
+                for w in asked
+                if spread[w]
+            )
+            if score > 0:
+                scores[story_id] = score
+        if not scores:
+            return None
+        top = max(scores.values())
+        best = sorted(k for k, v in scores.items() if v >= top - 1e-9)
+        unfinished = set(self.store.unfinished()) if self.store else set()
+        return self.stories[
+            next((k for k in best if k in unfinished), None) or self.rng.choice(best)
+        ]
 
     def _sleeping_time(self) -> bool:
         return self.after_goodnight or self.config.quiet_hours.contains(self.clock().time())
 
     def _allowed_at_night(self) -> frozenset[str]:
         if self.config.routine.stories_after_goodnight:
-            return NIGHT_ALLOWED | {"story.start", "story.continue"}
+            return NIGHT_ALLOWED | {"story.start", "story.named", "story.continue"}
         return NIGHT_ALLOWED
 
     def _unfinished(self) -> bool:
@@ -412,7 +622,7 @@ class Host:
     def _answer(self, text: str) -> Reply:
         session = self.session
         assert session is not None
-        control = control_intent(text) if text else None
+        control = control_intent(text, IN_STORY) if text else None
         if control is not None:
             if control.name == "repeat":
                 return self._reply(session.last)
@@ -422,13 +632,37 @@ class Host:
             if control.name == "goodnight":
                 self.session = None
                 return Reply((GOODNIGHT_MID_STORY.format(name=self.listeners[0]),))
+            if control.name == "question":
+                answer = answer_question(text, in_story=True)
+                known = answer != NO_ANSWER_IN_STORY
+                return self._aside((answer, BACK_TO_STORY) if known else (answer,))
+            if control.name == "grownup":
+                return self._aside((self._ask_for_grownup(),))
+            if control.name in ("volume.up", "volume.down"):
+                volume = self._volume(control.name)
+                return replace(self._aside(volume.lines), volume_step=volume.volume_step)
             session.teller.progress.attempts = 1  # "go on": no second asking, pick kindly
             return self._reply(session.answer(None))
+        if dont_know(text):  # "I don't know", "you choose": the story picks one kindly
+            session.teller.progress.attempts = 1
+            return self._reply(session.answer(None))
         return self._reply(session.answer(text))
+
+    def _aside(self, lines: tuple[str | Line, ...]) -> Reply:
+        """Something said while the story waits for an answer; then its question again."""
+        session = self.session
+        assert session is not None
+        question = session.question
+        again = (question.text,) if question is not None else ()
+        return Reply((*lines, *again), expect=session.grammar())
 
     def silence(self) -> Reply | None:
         if self.night is not None and self.night.waiting_for_answer:
             return self._night_answer(Intent("none", 0.0), "")
+        if self.offer == "calming":  # no answer: something gentle anyway, without more talk
+            self.offer = None
+            sound = self.config.sleep_sounds.sound
+            return Reply((JUST_LISTEN,), sounds=(sound,))
         if self.session is None or self.session.finished:
             return self.simple.silence()
         return self._reply(self.session.answer(None))

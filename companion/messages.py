@@ -38,6 +38,12 @@ class Grammar:
     """An optional leading phrase (the wake phrase) that only the restricted model knows."""
     transient: bool = False
     """Used once (e.g. the words of one reply): compiled afresh, not kept."""
+    prompt: str = ""
+    """What a neural recognizer is primed with (names, the kind of answer, words that fit);
+    empty: made from the prefix and the short phrases."""
+    contrast: str = ""
+    """A second prompt that names other people a child calls ("Hey Mum."), to check a wake
+    phrase heard in talk that was not meant for the companion."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +87,9 @@ class Reply:
     stop_sounds: bool = False
     cap: float | None = None
     """A new volume cap from now on (the night cap after goodnight)."""
+    volume_step: float = 0.0
+    """A relative change of the output level from now on, said first: +0.3 is 1.3 times as
+    loud, -0.3 is 0.7 times. The level never goes above the volume cap, whatever the steps."""
 
     def text(self) -> str:
         return " ".join(line if isinstance(line, str) else line.text for line in self.lines)

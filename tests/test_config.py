@@ -46,8 +46,8 @@ def test_check_config_accepts_the_example(capsys: pytest.CaptureFixture[str]) ->
         ('[volume]\nday = "loud"\n', "volume.day: must be a number from 0 to 1, not text"),
         ("[volume]\nday = 0.3\nnight = 0.6\n", "volume.night: 0.6 is louder than volume.day (0.3)"),
         (
-            '[speech]\nengine = "whisper"\n',
-            'speech.engine: "whisper" is not one of: auto, vosk, pocketsphinx',
+            '[speech]\nengine = "kaldi"\n',
+            'speech.engine: "kaldi" is not one of: auto, whisper, vosk, pocketsphinx',
         ),
         ('[speech]\nengin = "vosk"\n', "speech.engin: unknown key (did you mean 'engine'?)"),
         (

@@ -82,3 +82,15 @@ def test_command_phrases_include_wake_forms() -> None:
     phrases = command_phrases("hey luma")
     assert "hey luma" in phrases and "hey luma tell me a story" in phrases
     assert len(phrases) == len(set(phrases))
+
+
+@pytest.mark.parametrize(("text", "intent"), EXAMPLES + PARAPHRASES)
+def test_sentences_from_a_neural_recognizer(text: str, intent: str) -> None:
+    """The same requests as whole sentences: a hesitation, capitals and punctuation."""
+    assert classify(f"Um, {text[0].upper()}{text[1:]}.").name == intent
+    assert classify(f"{text[0].upper()}{text[1:]}, please!").name == intent
+
+
+def test_a_story_changes_what_no_more_stories_means() -> None:
+    assert classify("no more stories").name == "no"
+    assert classify("no more stories", in_story=True).name == "stop"

@@ -19,7 +19,7 @@ from companion.messages import Intent, Transcript
 from companion.routine.plan import night_plan
 from companion.state.store import Store
 from companion.storytelling.format import parse_story
-from tests.conftest import SHORT_STORY, daytime, headless
+from tests.conftest import SHORT_STORY, daytime, headless, need
 
 CONFIG = {
     "timezone": "Europe/London",
@@ -126,6 +126,41 @@ def test_a_whole_freeform_night(recognizer, voice, speak, tmp_path: Path) -> Non
     assert len(heard) >= 4, entry.exchanges
     assert all(what in entry.text for what in heard)
     assert "moon" in entry.text and "owl" in entry.text
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("label", ["flite:kal16"])
+def test_a_night_answered_in_a_child_voice_not_the_narrator(
+    whisper, voice, tmp_path: Path, label: str
+) -> None:
+    """The whole loop by voice: a child-pitched voice of another synthesizer answers the
+    routine and the story through the neural recognizer, and the story holds its words."""
+    from companion import voicebank
+
+    for tool in ("espeak-ng", "flite", "sox"):
+        need(tool)
+    (child,) = [v for v in voicebank.voices(held_out=False) if v.label == label]
+    answers = ["Everyone.", "Playing in the snow.", "My cake.", None]
+    answers += ["Purple.", "A tiger.", "Sail.", "Happy."]
+    parts: list[np.ndarray] = []
+    for answer in answers:
+        if answer is None:
+            parts.append(np.zeros(int(17.5 * voicebank.RATE), np.float32))
+            continue
+        said = voicebank.render(answer, child, "child", tmp_path, voice, lead_s=0.8, tail_s=1.2)
+        parts.append(read_wav(said)[0])
+    wav = tmp_path / "answers.wav"
+    write_wav(wav, np.concatenate(parts), voicebank.RATE)
+    host, store, _ = rehearse("shared", wav, tmp_path, whisper, voice)
+    night = host.last_night
+    assert night is not None and night.present == ("Mila", "Leo", "Grandpa Bryan")
+    thanks = " ".join(what for _, what in night.gratitude).lower()
+    assert "snow" in thanks or "cake" in thanks, night.gratitude
+    (entry,) = store.journal()
+    story = entry.text.lower()
+    reached = [word for word in ("purple", "tiger", "sailed", "happy") if word in story]
+    print(f"\n{label}: {reached} reached the story; exchanges {entry.exchanges}")
+    assert len(reached) >= 3, entry.exchanges
 
 
 def host_at_night(**extra) -> Host:

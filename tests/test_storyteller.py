@@ -280,3 +280,22 @@ def test_resume_after_kill_9(tmp_path: Path) -> None:
 
 def test_line_objects_carry_pace() -> None:
     assert Line("x", 0.9, 0.8).rate == 0.9
+
+
+def test_whole_sentence_answers_go_into_the_story(library, tmp_path: Path) -> None:
+    host = make_host(library, tmp_path, 12)
+    said = ["Um, it was purple.", "I think it was a tiger.", "Her name is Pip.", "Let's sail!"]
+    output = run_text(host, STORY_ID, said)
+    assert "purple" in output and "tiger" in output and "Pip" in output
+    entry = host.store.journal()[-1]
+    for answer in ("purple", "tiger", "Pip"):
+        assert ("Mila", answer) in entry.exchanges, entry.exchanges
+
+
+def test_a_question_mid_story_is_answered_and_the_story_goes_on(library, tmp_path: Path) -> None:
+    host = make_host(library, tmp_path, 13)
+    output = run_text(host, STORY_ID, ["What's a lighthouse?", "purple", "owl", "Pip", "first"])
+    assert "A lighthouse is" in output and "back to our story" in output
+    entry = host.store.journal()[-1]
+    assert entry.story_id == STORY_ID and ("Mila", "purple") in entry.exchanges
+    assert not any("lighthouse" in what for _, what in entry.exchanges)

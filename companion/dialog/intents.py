@@ -1,7 +1,15 @@
-"""Intents from text: ordered phrase patterns with small gaps, most specific wins."""
+"""Intents from text: ordered phrase patterns with small gaps, most specific wins.
+
+Text may come from a grammar-restricted recognizer ("tell me a story") or from a neural one that
+writes whole, punctuated sentences ("Um, Luma? Tell me a story, please."). Both go through the
+same steps: words in lower case, common spellings made one ("good night" → "goodnight",
+"Mummy" → "mum"), hesitations and "please" left out, and a negation ("I don't want to stop")
+undoing the words it governs.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 
@@ -10,14 +18,20 @@ from companion.speech.grammar import words
 
 INTENTS: Final = (
     "story.start",
+    "story.named",
     "story.continue",
     "night.shared",
     "night.freeform",
     "stop",
     "goodnight",
     "bad_dream",
+    "cant_sleep",
+    "grownup",
     "repeat",
     "sleep_sounds",
+    "volume.up",
+    "volume.down",
+    "question",
     "yes",
     "no",
     "none",
@@ -37,6 +51,7 @@ PATTERNS: Final[dict[str, tuple[str, ...]]] = {
         "i want a story",
         "can i have a story",
         "can we have a story",
+        "have a story",
         "a story please",
         "new story",
         "another story",
@@ -47,6 +62,29 @@ PATTERNS: Final[dict[str, tuple[str, ...]]] = {
         "once upon a time",
         "start a story",
         "story",
+    ),
+    # a story asked for by its name, its topic or who is in it: the host finds which one
+    "story.named": (
+        "the one about",
+        "the one with",
+        "the one where",
+        "the one called",
+        "the story about",
+        "the story with",
+        "the story where",
+        "the story of",
+        "the story called",
+        "story called",
+        "story named",
+        "tell me about",
+        "tell me the story",
+        "tell us the story",
+        "read me the story",
+        "read the story",
+        "can i have the story",
+        "can we have the story",
+        "i want the story",
+        "the one",
     ),
     "story.continue": (
         "what happens next",
@@ -62,7 +100,12 @@ PATTERNS: Final[dict[str, tuple[str, ...]]] = {
         "tell me more",
         "more story",
         "keep reading",
+        "keep telling",
         "next",
+        "don't stop",
+        "never stop",
+        "don't want to stop",
+        "don't want you to stop",
     ),
     "night.shared": (
         "shared night",
@@ -104,6 +147,9 @@ PATTERNS: Final[dict[str, tuple[str, ...]]] = {
         "that's enough",
         "enough",
         "stop talking",
+        "want to stop",
+        "let's stop",
+        "can we stop",
         "turn off",
         "pause",
         "silence",
@@ -111,6 +157,7 @@ PATTERNS: Final[dict[str, tuple[str, ...]]] = {
         "shut up",
         "no more",
         "no more story",
+        "no more stories",
     ),
     "goodnight": (
         "goodnight",
@@ -140,6 +187,46 @@ PATTERNS: Final[dict[str, tuple[str, ...]]] = {
         "i have a bad dream",
         "i have a nightmare",
         "i had a scary dream",
+    ),
+    "cant_sleep": (
+        "can't sleep",
+        "i can't sleep",
+        "i cannot sleep",
+        "can't get to sleep",
+        "can't go to sleep",
+        "can't fall asleep",
+        "not sleepy",
+        "i'm not sleepy",
+        "not tired",
+        "i'm not tired",
+        "still awake",
+        "wide awake",
+        "too awake",
+        "don't want to sleep",
+        "don't want to go to sleep",
+    ),
+    # asking for a parent: mummy, mommy, mom, mama → "mum"; daddy, papa, dada → "dad"
+    "grownup": (
+        "mum",
+        "dad",
+        "want mum",
+        "want dad",
+        "need mum",
+        "need dad",
+        "get mum",
+        "get dad",
+        "call mum",
+        "call dad",
+        "where's mum",
+        "where's dad",
+        "want grandma",
+        "want grandpa",
+        "get grandma",
+        "get grandpa",
+        "want a grownup",
+        "need a grownup",
+        "get a grownup",
+        "call a grownup",
     ),
     "repeat": (
         "say that again",
@@ -171,6 +258,66 @@ PATTERNS: Final[dict[str, tuple[str, ...]]] = {
         "can i have the ocean",
         "sounds",
     ),
+    "volume.up": (
+        "louder",
+        "bit louder",
+        "little louder",
+        "talk louder",
+        "speak louder",
+        "make it louder",
+        "speak up",
+        "turn up",
+        "turn it up",
+        "volume up",
+        "too quiet",
+        "too soft",
+        "can't hear you",
+        "more loud",
+    ),
+    "volume.down": (
+        "quieter",
+        "bit quieter",
+        "little quieter",
+        "softer",
+        "bit softer",
+        "talk quieter",
+        "speak quieter",
+        "more quietly",
+        "quietly",
+        "softly",
+        "turn down",
+        "turn it down",
+        "volume down",
+        "too loud",
+        "less loud",
+        "not loud",
+    ),
+    # a question about the world ("what's a lighthouse?", "why is the moon round?")
+    "question": (
+        "what's a",
+        "what's an",
+        "what are",
+        "what's the",
+        "what's that",
+        "what does",
+        "what do",
+        "why",
+        "why is",
+        "why are",
+        "why do",
+        "why does",
+        "why did",
+        "why can't",
+        "how do",
+        "how does",
+        "how did",
+        "how come",
+        "who's",
+        "where's the",
+        "where do",
+        "where does",
+        "is it true",
+    ),
     "yes": (
         "yes",
         "yes please",
@@ -198,20 +345,27 @@ PATTERNS: Final[dict[str, tuple[str, ...]]] = {
         "don't want to",
         "i do not want",
         "no way",
+        "no more stories",
     ),
 }
 
 # Equal specificity: stop is never outvoted, then the more urgent wins.
 PRIORITY: Final = (
     "stop",
+    "grownup",
     "bad_dream",
     "goodnight",
+    "cant_sleep",
     "repeat",
+    "volume.down",
+    "volume.up",
     "night.freeform",
     "night.shared",
     "sleep_sounds",
+    "story.named",
     "story.continue",
     "story.start",
+    "question",
     "no",
     "yes",
 )
@@ -219,12 +373,115 @@ MAX_GAP: Final = 2
 MIN_CONFIDENCE: Final = 0.35
 """Below this the companion asks again instead of guessing."""
 
+WHOLE_ONLY: Final = frozenset({("grownup", "mum"), ("grownup", "dad"), ("question", "why")})
+"""Patterns that count only as the whole utterance ("Mummy!", "Why?"), not inside a sentence."""
+IN_STORY_ONLY: Final = frozenset({("stop", "no more story"), ("stop", "no more stories")})
+"""Patterns that mean this only while a story is being told."""
+OUTSIDE_STORY_ONLY: Final = frozenset({("no", "no more stories")})
+
+# Complete phrases for the recognizer's idle grammar, for intents whose patterns are fragments
+# ("the one about", "why is"): a grammar phrase that ends mid-sentence would end the turn early.
+GRAMMAR_PHRASES: Final[dict[str, tuple[str, ...]]] = {
+    "story.named": (),
+    "cant_sleep": (
+        "i can't sleep",
+        "i can't get to sleep",
+        "i'm not sleepy",
+        "i'm not tired",
+        "i'm still awake",
+        "i don't want to go to sleep",
+    ),
+    "grownup": (
+        "i want mummy",
+        "i want daddy",
+        "i want mommy",
+        "i want my mum",
+        "i want my mom",
+        "i want my dad",
+        "i want papa",
+        "can you get my mum",
+        "can you get my dad",
+        "where's mummy",
+        "where's daddy",
+        "mummy",
+        "daddy",
+        "i want a grown up",
+    ),
+    "volume.up": (
+        "louder",
+        "louder please",
+        "a bit louder",
+        "turn it up",
+        "speak up",
+        "it's too quiet",
+        "i can't hear you",
+    ),
+    "volume.down": (
+        "quieter",
+        "quieter please",
+        "a bit quieter",
+        "softer",
+        "turn it down",
+        "it's too loud",
+    ),
+    "question": (
+        "what's a lighthouse",
+        "why is the moon round",
+        "why do stars twinkle",
+        "why is it dark at night",
+        "what is a shadow",
+        "what's a dream",
+    ),
+}
+_PLAIN: Final = frozenset({"yes", "no", "stop", *GRAMMAR_PHRASES})
+"""Intents whose phrases are not also offered as "can you …", "i want …", "… please"."""
+
 _JOIN: Final = {
     ("good", "night"): "goodnight",
     ("story", "time"): "storytime",
     ("okay", "dokey"): "okay",
     ("o", "k"): "ok",
+    ("grown", "up"): "grownup",
+    ("grown", "ups"): "grownup",
+    ("do", "not"): "don't",
+    ("can", "not"): "can't",
+    ("i", "am"): "i'm",
+    ("what", "is"): "what's",
+    ("where", "is"): "where's",
+    ("who", "is"): "who's",
 }
+_SAME: Final[dict[str, tuple[str, ...]]] = {
+    "stories": ("story",),
+    "mummy": ("mum",),
+    "mommy": ("mum",),
+    "mom": ("mum",),
+    "momma": ("mum",),
+    "mama": ("mum",),
+    "mam": ("mum",),
+    "daddy": ("dad",),
+    "papa": ("dad",),
+    "dada": ("dad",),
+    "granny": ("grandma",),
+    "gran": ("grandma",),
+    "nana": ("grandma",),
+    "nanny": ("grandma",),
+    "grandad": ("grandpa",),
+    "granddad": ("grandpa",),
+    "grownups": ("grownup",),
+    "cannot": ("can't",),
+    "cant": ("can't",),
+    "dont": ("don't",),
+    "wont": ("won't",),
+    "didnt": ("didn't",),
+    "im": ("i'm",),
+    "whats": ("what's",),
+    "wanna": ("want", "to"),
+    "gonna": ("going", "to"),
+}
+HESITATIONS: Final = frozenset("um umm ummm uh uhh uhm er err erm hmm hm mm ah like so".split())
+"""Words a child thinks aloud with: left out before matching."""
+_POLITE: Final = frozenset({"please"})
+"""Left out too, unless it is all that was said ("please" alone is a yes)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,15 +493,18 @@ class Match:
 
 
 def normalise(text: str) -> list[str]:
-    """Words, with common two-word spellings joined ("good night" → "goodnight")."""
-    tokens = words(text)
+    """Words, with common spellings made one ("good night" → "goodnight", "Mummy" → "mum"),
+    hesitations ("um", "like") and a polite "please" left out."""
     out: list[str] = []
-    for token in tokens:
-        if out and (out[-1], token) in _JOIN:
-            out[-1] = _JOIN[(out[-1], token)]
-        else:
-            out.append(token)
-    return out
+    for token in words(text):
+        for part in _SAME.get(token, (token,)):
+            if out and (out[-1], part) in _JOIN:
+                out[-1] = _JOIN[(out[-1], part)]
+            else:
+                out.append(part)
+    kept = [t for t in out if t not in HESITATIONS]
+    meant = [t for t in kept if t not in _POLITE]
+    return meant or kept
 
 
 _COMPILED: Final = {
@@ -252,42 +512,78 @@ _COMPILED: Final = {
     for intent, patterns in PATTERNS.items()
 }
 
+NEGATIONS: Final = frozenset(
+    "don't not never doesn't won't can't didn't isn't aren't wasn't couldn't wouldn't "
+    "shouldn't".split()
+)
+NEGATION_SCOPE: Final = 4
+"""A negation governs this many words after it ("I don't want you to stop")…"""
+_SCOPE_ENDS: Final = frozenset({"but", "and", "instead", "just"})
+"""… or fewer, up to one of these ("don't stop, just go on")."""
+_ASKING: Final = frozenset({"can't", "won't", "couldn't", "wouldn't", "shouldn't"})
+_PRONOUNS: Final = frozenset({"i", "we", "you"})
 
-_NEGATIONS: Final = frozenset({"don't", "dont", "not", "never", "doesn't", "won't"})
+
+def _negated(tokens: list[str]) -> list[tuple[int, range]]:
+    """Each negation word's position and the words it governs.
+
+    A negation that asks ("why don't we…", "can't you tell me…") is a wish, not a negation.
+    """
+    found: list[tuple[int, range]] = []
+    for i, token in enumerate(tokens):
+        if token not in NEGATIONS:
+            continue
+        asks = i + 1 < len(tokens) and tokens[i + 1] in _PRONOUNS
+        if asks and ((i > 0 and tokens[i - 1] in ("why", "how")) or (i == 0 and token in _ASKING)):
+            continue
+        end = i + 1
+        while end < min(len(tokens), i + 1 + NEGATION_SCOPE) and tokens[end] not in _SCOPE_ENDS:
+            end += 1
+        found.append((i, range(i + 1, end)))
+    return found
 
 
-def _matches(tokens: list[str], pattern: tuple[str, ...], negatable: bool) -> bool:
-    """Pattern words in order, small gaps; a negation just before or inside undoes it."""
-    pos = -1
-    for i, word in enumerate(pattern):
-        start = pos + 1
+def _matches(
+    tokens: list[str], pattern: tuple[str, ...], negations: list[tuple[int, range]]
+) -> bool:
+    """Pattern words in order, small gaps; none of them governed by a negation outside it."""
+
+    def search(i: int, start: int, used: tuple[int, ...]) -> bool:
+        if i == len(pattern):
+            return not any(
+                source not in used and any(p in scope for p in used) for source, scope in negations
+            )
         end = len(tokens) if i == 0 else min(len(tokens), start + MAX_GAP + 1)
-        try:
-            found = tokens.index(word, start, end)
-        except ValueError:
-            return False
-        if negatable:
-            before = tokens[max(0, found - 2) : found] if i == 0 else tokens[start:found]
-            if _NEGATIONS.intersection(before):
-                return False
-        pos = found
-    return True
+        for pos in range(start, end):
+            if tokens[pos] == pattern[i] and search(i + 1, pos + 1, (*used, pos)):
+                return True
+        return False
+
+    return search(0, 0, ())
 
 
-def best_matches(text: str, allowed: frozenset[str] | None = None) -> list[Match]:
-    """Every intent's most specific matching pattern, best first."""
+def best_matches(
+    text: str, allowed: frozenset[str] | None = None, in_story: bool = False
+) -> list[Match]:
+    """Every intent's most specific matching pattern, best first.
+
+    `in_story`: a story is being told now ("no more stories" then means stop).
+    """
     tokens = normalise(text)
+    negations = _negated(tokens)
     found: list[Match] = []
     for intent, patterns in _COMPILED.items():
         if allowed is not None and intent not in allowed:
             continue
         best: Match | None = None
         for raw, pattern in patterns:
-            if (
-                pattern
-                and _matches(tokens, pattern, intent != "no")
-                and (best is None or len(pattern) > best.size)
-            ):
+            if not pattern or (best is not None and len(pattern) <= best.size):
+                continue
+            if (intent, raw) in (OUTSIDE_STORY_ONLY if in_story else IN_STORY_ONLY):
+                continue
+            if (intent, raw) in WHOLE_ONLY and tuple(tokens) != pattern:
+                continue
+            if _matches(tokens, pattern, negations if intent != "no" else []):
                 best = Match(intent, raw, len(pattern), len(pattern) / max(1, len(tokens)))
         if best:
             found.append(best)
@@ -295,13 +591,21 @@ def best_matches(text: str, allowed: frozenset[str] | None = None) -> list[Match
     return found
 
 
-def classify(transcript: Transcript | str, allowed: frozenset[str] | None = None) -> Intent:
-    """The intent of what was heard, or `none` when nothing fits well enough."""
+def classify(
+    transcript: Transcript | str,
+    allowed: frozenset[str] | None = None,
+    *,
+    in_story: bool = False,
+) -> Intent:
+    """The intent of what was heard, or `none` when nothing fits well enough.
+
+    `allowed` limits the intents considered; `in_story` says a story is being told now.
+    """
     if isinstance(transcript, str):
         transcript = Transcript(transcript, 1.0, "text")
     candidates = [transcript.text, *transcript.alternatives]
     for rank, text in enumerate(candidates):
-        found = best_matches(text, allowed)
+        found = best_matches(text, allowed, in_story)
         if not found:
             continue
         top = found[0]
@@ -316,15 +620,24 @@ def classify(transcript: Transcript | str, allowed: frozenset[str] | None = None
     return Intent("none", 0.0, transcript.text)
 
 
-def command_phrases(wake_phrase: str = "") -> tuple[str, ...]:
-    """Everything the companion expects when idle: each pattern, alone and after the wake phrase."""
+def command_phrases(wake_phrase: str = "", topics: Iterable[str] = ()) -> tuple[str, ...]:
+    """Everything the companion expects when idle: each pattern, alone and after the wake phrase.
+
+    `topics` (story titles, say) add whole requests for a story by its name.
+    """
     phrases: list[str] = []
+    named = [
+        f"{lead} {topic.lower()}"
+        for topic in topics
+        for lead in ("tell me", "the one about", "can i have")
+    ]
     for intent, patterns in PATTERNS.items():
-        for p in patterns:
+        own = GRAMMAR_PHRASES.get(intent, patterns) if intent != "story.named" else named
+        for p in own:
             phrases.append(p)
             if wake_phrase and intent not in ("yes", "no"):
                 phrases.append(f"{wake_phrase} {p}")
-            if intent not in ("yes", "no", "stop"):
+            if intent not in _PLAIN:
                 phrases += [f"can you {p}", f"i want {p}", f"{p} please"]
             if intent.startswith("night.") and p.endswith("night"):
                 phrases += [f"let's have a {p}", f"can we have a {p}", f"i want a {p}"]

@@ -28,6 +28,10 @@ CLEAR_TRAILING_S: Final = 0.45
 """After speaking on a real speaker, this much more input is ignored (the room's echo)."""
 
 
+FILLERS: Final = frozenset({"um", "uh", "er", "erm", "hm", "hmm", "oh", "so", "ok", "okay"})
+"""Said before the wake phrase without meaning anything ("um, hey Luma")."""
+
+
 class State(Enum):
     IDLE = "idle"
     LISTENING = "listening"
@@ -54,6 +58,9 @@ class Turn:
     reply: Reply
     trailing_s: float
     """Audio between the last voiced frame and the end of the utterance."""
+    lag_s: float = 0.0
+    """How much later than `trailing_s` the end was noticed in real time: the computing done
+    on the way (a decode at the first pause), replayed as if the audio came from a microphone."""
     at_s: float = 0.0
     """Where the utterance ended in the input, in seconds of audio."""
     compute_s: float = 0.0
@@ -61,7 +68,7 @@ class Turn:
 
     @property
     def latency_s(self) -> float:
-        return self.trailing_s + self.compute_s
+        return self.trailing_s + self.lag_s + self.compute_s
 
 
 class ListeningLoop:
@@ -96,6 +103,9 @@ class ListeningLoop:
         self._deaf_until = 0.0
         self._now = 0.0
         self._last_voiced = 0.0
+        self._noticed_s = 0.0
+        self._chunk_wall = 0.0
+        self._lag_s = 0.0
         self._finished = False
         self._complete: bool | None = None
         self._clear = False
@@ -121,6 +131,9 @@ class ListeningLoop:
             partial = self.stt.partial()
             self._complete = is_complete(partial, self.grammar)
             self._clear = not self._complete and _clear_command(partial, self.grammar)
+            if self._clear and getattr(self.stt, "partial_is_final", False):
+                # a whole decode that clearly asks for one thing: no more words are coming
+                self._complete = True
         if self._complete:
             return EARLY_TRAILING_S
         return CLEAR_TRAILING_S if self._clear else None
@@ -153,6 +166,7 @@ class ListeningLoop:
             )
 
     def step(self, chunk: AudioChunk) -> None:
+        self._chunk_wall = time.perf_counter()
         self._now = chunk.start_s + chunk.duration_s
         if self.on_audio is not None:
             self.on_audio()
@@ -161,6 +175,15 @@ class ListeningLoop:
         speech = self.is_speech(chunk.samples)
         if speech:
             self._last_voiced = self._now
+            self._noticed_s = 0.0
+        self._process(chunk, speech)
+        if self._in_utterance and not speech:
+            # in real time this chunk arrives `behind` s after the last voiced one, and is
+            # dealt with once the ones before it are
+            behind = self._now - self._last_voiced
+            self._noticed_s = max(self._noticed_s, behind) + time.perf_counter() - self._chunk_wall
+
+    def _process(self, chunk: AudioChunk, speech: bool) -> None:
         if not self._in_utterance:
             self._preroll.append(chunk.samples)
             if self.state is State.IDLE and not speech:
@@ -190,6 +213,8 @@ class ListeningLoop:
     def _understand(self) -> None:
         ended_wall = time.perf_counter()
         trailing = max(0.0, self._now - self._last_voiced)
+        noticed = max(self._noticed_s, trailing) + ended_wall - self._chunk_wall
+        self._lag_s = max(0.0, noticed - trailing)
         self._in_utterance = False
         was_idle = self.state is State.IDLE
         self._to(State.UNDERSTANDING, "end of utterance")
@@ -199,7 +224,7 @@ class ListeningLoop:
             "heard %r (%.2f, %s)", transcript.text, transcript.confidence, transcript.engine
         )
         if was_idle:
-            transcript, woke = strip_wake(transcript, self.idle_grammar.prefix)
+            transcript, woke = addressed(transcript, self.stt, self.idle_grammar)
             if not woke:
                 self._to(State.IDLE, "no wake phrase")
                 self._listen(self.idle_grammar, None)
@@ -220,7 +245,8 @@ class ListeningLoop:
         self, reply: Reply, transcript: Transcript, intent: Intent, trailing: float, since: float
     ) -> None:
         self._to(State.REPLYING, intent.name)
-        turn = Turn(transcript, intent, reply, trailing, self._now)
+        turn = Turn(transcript, intent, reply, trailing, self._lag_s, self._now)
+        self._lag_s = 0.0
         self.turns.append(turn)
         self.first_audio_at = None
         seconds = self.speak(reply)
@@ -301,9 +327,39 @@ def first_utterance(
     return stt.finish() if started else None
 
 
+def addressed(
+    transcript: Transcript, stt: SpeechToText, grammar: Grammar
+) -> tuple[Transcript, bool]:
+    """What was said to the companion after its wake phrase, and whether it was said to it.
+
+    A neural model primed with the wake name also hears "hey mama, where's my blanket" as the
+    wake phrase. When no request follows it, the utterance is decoded again with the other
+    names a child calls (the grammar's contrast): if that hears one of them, it was said to
+    somebody else.
+    """
+    request, woke = strip_wake(transcript, grammar.prefix)
+    if not woke or (request.text and classify(request).name != "none"):
+        return request, woke
+    recheck = getattr(stt, "recheck", None)
+    if not grammar.contrast or recheck is None:
+        return request, woke
+    again = recheck(grammar.contrast)
+    if strip_wake(again, grammar.prefix)[1]:
+        return request, woke
+    heard = words(again.text)
+    for called in grammar.contrast.split("."):
+        name = words(called)
+        if name[:1] == ["hey"] and heard[: len(name)] == name:
+            logger.debug("%r: said to somebody else", again.text)
+            return transcript, False
+    return request, woke
+
+
 def strip_wake(transcript: Transcript, wake_phrase: str) -> tuple[Transcript, bool]:
     """The transcript without a leading wake phrase, and whether it had one."""
     wake, spoken = words(wake_phrase), words(transcript.text)
+    while spoken[:1] and spoken[0] in FILLERS and spoken[:1] != wake[:1]:
+        spoken = spoken[1:]
     if wake and spoken[: len(wake)] == wake:
         rest = " ".join(spoken[len(wake) :])
         return Transcript(

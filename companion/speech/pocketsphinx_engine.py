@@ -17,6 +17,7 @@ from pocketsphinx import Decoder, get_model_path
 
 from companion.messages import Grammar, Transcript
 from companion.speech.grammar import arpa_bigram, pronounce, whole_phrase, words
+from companion.speech.stt import combine
 
 logger = logging.getLogger(__name__)
 
@@ -261,40 +262,3 @@ def _spoken(decoder: Decoder) -> list:  # type: ignore[type-arg]
 def _clean(text: str) -> str:
     # pocketsphinx marks alternate pronunciations as word(2)
     return " ".join(w.split("(")[0] for w in text.split() if not w.startswith("<"))
-
-
-def combine(
-    restricted: str,
-    opened: str,
-    used_restricted: bool,
-    used_open: bool,
-    engine: str,
-    prefix: str = "",
-    phrases: tuple[str, ...] = (),
-) -> Transcript:
-    """Pick between the restricted and the open hypothesis, with a confidence.
-
-    When both ran, agreement means the expected phrase was really said; when the open one
-    heard mostly other words, its text wins and the restricted guess is only an alternative.
-    """
-    if not used_open:
-        return Transcript(restricted, 0.8 if restricted else 0.0, engine)
-    if not used_restricted:
-        return Transcript(opened, 0.6 if opened else 0.0, engine)
-    lead = words(prefix)
-    r_words = words(restricted)
-    has_prefix = bool(lead) and r_words[: len(lead)] == lead
-    body = r_words[len(lead) :] if has_prefix else r_words
-    o_words = set(words(opened)) - set(lead)
-    if not body:
-        return Transcript(
-            restricted, 0.7 if restricted else 0.0, engine, (opened,) if opened else ()
-        )
-    agreement = sum(w in o_words for w in body) / len(body)
-    if agreement >= 0.5 or not o_words:
-        return Transcript(restricted, 0.5 + 0.5 * agreement, engine, (opened,) if opened else ())
-    if whole_phrase(" ".join(body), phrases) and len(o_words) <= len(body) + 1:
-        # a whole expected phrase, briefly said: the open model is the less reliable here
-        return Transcript(restricted, 0.45, engine, (opened,))
-    text = f"{prefix} {opened}" if has_prefix else opened
-    return Transcript(text, 0.4, engine, (restricted,))

@@ -4,16 +4,65 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from pathlib import Path
 
 import numpy as np
 
 from companion.errors import EngineError
 from companion.messages import Grammar, Transcript
-from companion.speech.pocketsphinx_engine import combine
-from companion.speech.stt import vosk_model_problem
+from companion.speech.stt import combine
 
 logger = logging.getLogger(__name__)
+
+
+def vosk_model_dirs(voices_dir: Path) -> list[Path]:
+    """Where vosk models are looked for, in order: voices/, then vosk's own places."""
+    places = [voices_dir]
+    env = os.environ.get("VOSK_MODEL_PATH")
+    if env:
+        places.append(Path(env))
+    places += [Path("/usr/share/vosk"), Path.home() / ".cache" / "vosk"]
+    return places
+
+
+def is_vosk_model(path: Path) -> bool:
+    return path.is_dir() and any((path / part).is_file() for part in ("am/final.mdl", "final.mdl"))
+
+
+def vosk_model_problem(path: Path) -> str | None:
+    """Why `path` is not a vosk model folder, in a few words (None: it is one)."""
+    if is_vosk_model(path):
+        return None
+    if not path.exists():
+        return "it does not exist"
+    if not path.is_dir():
+        return "it is a file, not the unpacked model folder"
+    try:
+        inner = sorted(p for p in path.iterdir() if is_vosk_model(p))
+    except OSError as err:
+        return f"it cannot be read ({err.strerror})"
+    if inner:
+        return f"no am/final.mdl in it; did you mean {inner[0]}?"
+    return "no am/final.mdl in it"
+
+
+def find_vosk_model(setting: str, voices_dir: Path) -> tuple[Path | None, str]:
+    """The vosk model folder to use, and why (or why none)."""
+    if setting:
+        path = Path(setting).expanduser()
+        problem = vosk_model_problem(path)
+        if problem is None:
+            return path, f"speech.vosk_model is {path}"
+        return None, f"speech.vosk_model: {path} is not a vosk model folder ({problem})"
+    for place in vosk_model_dirs(voices_dir):
+        if not place.is_dir():
+            continue
+        for candidate in sorted(place.glob("vosk-model*")):
+            if is_vosk_model(candidate) and ("en" in candidate.name or "small" in candidate.name):
+                return candidate, f"found {candidate}"
+    looked = ", ".join(str(p) for p in vosk_model_dirs(voices_dir))
+    return None, f"no vosk model in {looked}"
 
 
 class VoskEngine:
@@ -43,7 +92,9 @@ class VoskEngine:
         rec = self._restricted.get(grammar.phrases)
         if rec is None:
             phrases = [p.lower() for p in grammar.phrases] + ["[unk]"]
-            rec = self._vosk.KaldiRecognizer(self._model, 16000, json.dumps(phrases))
+            rec = self._vosk.KaldiRecognizer(
+                self._model, 16000, json.dumps(phrases, ensure_ascii=False)
+            )
             rec.SetWords(True)
             self._restricted[grammar.phrases] = rec
         return rec

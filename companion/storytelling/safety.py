@@ -137,40 +137,131 @@ VOCABULARY: Final = {
     "free": (),
 }
 STRICT_KINDS: Final = frozenset({"colour", "animal", "feeling"})
-_FILLERS: Final = (
-    "i think it was",
-    "i think it's",
-    "i think",
-    "it was",
-    "it's",
-    "it is",
-    "maybe",
-    "um",
-    "uh",
-    "erm",
-    "hmm",
-    "well",
-    "a",
-    "an",
-    "the",
-    "my",
-    "some",
-    "called",
-    "named",
-    "his name is",
-    "her name is",
-    "its name is",
-    "it's called",
-    "i want",
-    "i'd like",
-    "let's say",
-    "how about",
+# Answers of a strict kind that are not offered to the recognizer, but are understood.
+EXTRA_TERMS: Final[dict[str, tuple[str, ...]]] = {
+    "animal": _terms(
+        "t rex, trex, tyrannosaurus, triceratops, stegosaurus, diplodocus, brontosaurus, "
+        "pterodactyl, velociraptor, puppy dog, kitty, kitty cat, doggy, bunny rabbit, pup"
+    ),
+}
+
+
+def _pronoun_forms() -> tuple[str, ...]:
+    """ "let's call her", "she's called", "his name is"…: how a child gives a name."""
+    forms: list[str] = []
+    for pron in ("him", "her", "it", "them"):
+        for verb in ("call", "name"):
+            forms += [
+                f"{lead}{verb} {pron}"
+                for lead in (
+                    "",
+                    "let's ",
+                    "we'll ",
+                    "we can ",
+                    "we should ",
+                    "i want to ",
+                    "i'd ",
+                    "i'll ",
+                    "i would ",
+                    "i wanna ",
+                )
+            ]
+    for who in ("he's", "she's", "it's", "they're", "he is", "she is", "it is", "they are"):
+        forms += [f"{who} called", f"{who} named"]
+    for whose in ("his", "her", "its", "it's", "their", "the"):
+        forms += [f"{whose} name is", f"{whose} name's", f"{whose} name will be"]
+    return tuple(forms)
+
+
+_FILLERS: Final = tuple(
+    sorted(
+        {
+            "i think it was",
+            "i think it's",
+            "i think it is",
+            "i think it should be",
+            "i think",
+            "i guess",
+            "i'd say",
+            "it was",
+            "it's",
+            "it is",
+            "it should be",
+            "it could be",
+            "it can be",
+            "it will be",
+            "it's going to be",
+            "maybe",
+            "probably",
+            "um",
+            "uh",
+            "er",
+            "erm",
+            "hmm",
+            "oh",
+            "ooh",
+            "well",
+            "like",
+            "so",
+            "okay",
+            "a",
+            "an",
+            "the",
+            "my",
+            "some",
+            "called",
+            "named",
+            "i want",
+            "i'd like",
+            "i choose",
+            "i pick",
+            "let's say",
+            "let's have",
+            "how about",
+            "what about",
+            *_pronoun_forms(),
+        },
+        key=lambda f: (-len(f.split()), f),
+    )
 )
+"""Leading words around an answer ("I think it was", "her name is"), longest first."""
+_TRAILING: Final = tuple(
+    sorted(
+        {"please", "i think", "maybe", "i guess", "probably", "thank you", "thanks", "luma"},
+        key=lambda f: -len(f.split()),
+    )
+)
+"""Words after an answer: "purple, please", "Rosie, I think"."""
+HESITATIONS: Final = frozenset("um umm uh uhh uhm er err erm hmm hm mm".split())
+"""Left out wherever they are: "a, um, kite"."""
+DONT_KNOW: Final = frozenset(
+    {
+        "i don't know",
+        "don't know",
+        "dunno",
+        "i dunno",
+        "i'm not sure",
+        "not sure",
+        "no idea",
+        "i have no idea",
+        "i can't think",
+        "i can't think of one",
+        "you choose",
+        "you pick",
+        "you decide",
+    }
+)
+"""Answers that are no answer: the story picks one kindly."""
+_NOT_THIS: Final = frozenset({"not", "never", "isn't", "wasn't", "no"})
 _ADJECTIVES: Final = frozenset(
     "little big tiny small giant sleepy fluffy soft baby happy friendly light dark bright "
     "sparkly shiny golden silver magic magical old young kind gentle fuzzy furry spotty".split()
 )
 MAX_ANSWER_WORDS: Final = 6
+_ANSWER_WORD: Final = re.compile(r"[A-Za-z][A-Za-z']*(?:-[A-Za-z][A-Za-z']*)*")
+_SENTENCE_END: Final = re.compile(r"[.!?;]+(?=\s|$)")
+_TITLES: Final = frozenset({"mr", "mrs", "ms", "dr", "st", "mx"})
+_PLAIN_CAPITAL: Final = re.compile(r"^[A-Z][a-z']+$")
 
 
 def fold(word: str) -> str:
@@ -295,57 +386,163 @@ class WordSafety:
         return True
 
 
-def _strip_fillers(text: str) -> str:
-    words = re.sub(r"[^a-z' ]", " ", text.lower()).split()
+def _sentences(text: str) -> list[str]:
+    """The sentences of what was said (a neural recognizer writes them; "Mr." ends none)."""
+    out: list[str] = []
+    begin = 0
+    for end in _SENTENCE_END.finditer(text):
+        before = text[begin : end.start()].split()
+        if end.group().startswith(".") and before and before[-1].lower() in _TITLES:
+            continue
+        out.append(text[begin : end.start()])
+        begin = end.end()
+    out.append(text[begin:])
+    return [s for s in out if s.strip()]
+
+
+@dataclass(frozen=True, slots=True)
+class _Word:
+    text: str
+    """As said, curly apostrophes made straight: "T-rex", "Whiskers"."""
+    first: bool
+    """The first word of its sentence (its capital letter may be only the sentence's)."""
+    glue: str = " "
+    """What joined it to the word before: a space, or a hyphen inside "T-rex"."""
+
+    @property
+    def low(self) -> str:
+        return self.text.lower()
+
+
+def _words(sentence: str) -> list[_Word]:
+    found = _ANSWER_WORD.findall(sentence.replace("’", "'"))
+    return [_Word(w.strip("'"), i == 0) for i, w in enumerate(found) if w.strip("'")]
+
+
+def _strip(said: list[_Word]) -> list[_Word]:
+    """The answer inside a sentence: hesitations out, leading and trailing fillers off."""
+    said = [w for w in said if w.low not in HESITATIONS]
     changed = True
-    while changed and words:
+    while changed and said:
         changed = False
+        low = [w.low for w in said]
         for filler in _FILLERS:
             parts = filler.split()
-            if words[: len(parts)] == parts and len(words) > len(parts):
-                words = words[len(parts) :]
+            if low[: len(parts)] == parts:
+                said = said[len(parts) :] if len(said) > len(parts) else []
                 changed = True
                 break
-    return " ".join(words)
+        if changed or not said:
+            continue
+        for filler in _TRAILING:
+            parts = filler.split()
+            if len(said) > len(parts) and low[-len(parts) :] == parts:
+                said = said[: -len(parts)]
+                changed = True
+                break
+    return said
+
+
+def _spoken(said: list[_Word], strict: bool = False) -> str:
+    """Words as they go into the story: a capital that only starts a sentence is dropped
+    ("Purple." → "purple"); one that means something is kept ("cat Whiskers", "T-rex")."""
+    return " ".join(
+        w.low
+        if _PLAIN_CAPITAL.match(w.text) and (w.first or strict) and w.low not in _TITLES
+        else w.text
+        for w in said
+    )
+
+
+def _core(text: str) -> list[_Word]:
+    """The answer words of the first sentence that has any."""
+    for sentence in _sentences(text):
+        said = _strip(_words(sentence))
+        if said:
+            return said
+    return []
+
+
+def dont_know(text: str) -> bool:
+    """ "I don't know", "um, you choose": no answer, so the story picks one kindly."""
+    said = _core(text)
+    return bool(said) and " ".join(w.low for w in said) in DONT_KNOW
+
+
+def _parts(text: str) -> list[_Word]:
+    """Words for looking up terms: hyphenated ones in parts ("T-rex" → "t", "rex")."""
+    out: list[_Word] = []
+    for sentence in _sentences(text):
+        for i, word in enumerate(_words(sentence)):
+            pieces = [p for p in word.text.split("-") if p]
+            out += [_Word(p, i == 0 and j == 0, "-" if j else " ") for j, p in enumerate(pieces)]
+    return out
 
 
 def find_term(text: str, vocabulary: Iterable[str]) -> str | None:
-    """The longest vocabulary term in the text, with one describing word before it if any."""
-    words = re.sub(r"[^a-z' ]", " ", text.lower()).split()
-    best: tuple[int, int, int] | None = None
+    """The longest vocabulary term in the text, with one describing word before it if any.
+
+    A term said only to be ruled out ("not red, purple") gives way to another one.
+    """
+    said = _parts(text)
+    low = [w.low for w in said]
+    best: tuple[int, int, int, bool] | None = None  # start, end, size, ruled out
     for term in vocabulary:
         parts = term.split()
-        for i in range(len(words) - len(parts) + 1):
-            if words[i : i + len(parts)] == parts and (best is None or len(parts) > best[2]):
-                best = (i, i + len(parts), len(parts))
+        for i in range(len(low) - len(parts) + 1):
+            if low[i : i + len(parts)] != parts:
+                continue
+            ruled_out = i > 0 and low[i - 1] in _NOT_THIS
+            if (
+                best is None
+                or (best[3] and not ruled_out)
+                or (best[3] == ruled_out and len(parts) > best[2])
+            ):
+                best = (i, i + len(parts), len(parts), ruled_out)
     if best is None:
-        plural = [w[:-1] for w in words if w.endswith("s")]
-        return find_term(" ".join(plural), vocabulary) if plural and plural != words else None
-    start, end, _ = best
-    if start > 0 and words[start - 1] in _ADJECTIVES:
+        plural = [w[:-1] for w in low if w.endswith("s")]
+        return find_term(" ".join(plural), vocabulary) if plural and plural != low else None
+    start, end, _, _ = best
+    if start > 0 and low[start - 1] in _ADJECTIVES:
         start -= 1
-    return " ".join(words[start:end])
+    return _join(said[start:end])
+
+
+def _join(said: list[_Word]) -> str:
+    """Words found in parts, put back as they were written ("t" "rex" → "T-rex")."""
+    text = "".join((w.glue if i else "") + _spoken([w], strict=True) for i, w in enumerate(said))
+    return text
 
 
 def answer_for(kind: str, text: str, safety: WordSafety) -> str | None:
     """The part of what the child said that answers a question of this kind, or None.
 
-    None means: not safe, not of the right kind, or nothing usable — ask again or use a default.
+    Whole sentences are fine ("Her name is Rosie.", "I think it was a hedgehog."): the answer
+    is found in the first sentence that has one. None means: not safe, not of the right kind,
+    no answer ("I don't know"), or nothing usable — ask again or use a default.
     """
     if not text.strip() or not safety.is_safe(text):
         return None
     if kind in STRICT_KINDS:
-        return find_term(text, VOCABULARY[kind])
-    cleaned = _strip_fillers(text)
-    if not cleaned or len(cleaned.split()) > MAX_ANSWER_WORDS:
+        found = find_term(text, (*VOCABULARY[kind], *EXTRA_TERMS.get(kind, ())))
+        return found if found and safety.is_safe(found) else None
+    said = _core(text)
+    if not said and kind == "sound":  # "hmm", "ooh" are sounds too
+        said = next((_words(s) for s in _sentences(text) if _words(s)), [])
+    answer = " ".join(w.low for w in said)
+    if not said or len(said) > MAX_ANSWER_WORDS or answer in DONT_KNOW:
         return None
     if kind == "name":
-        known = find_term(cleaned, NAMES)
+        known = find_term(answer, NAMES)
         if known:
-            return known.title()
-        words = cleaned.split()
-        return " ".join(w.capitalize() for w in words) if len(words) <= 3 else None
-    return cleaned
+            value = known.title()
+        elif len(said) <= 3:
+            value = " ".join(w.text[:1].upper() + w.text[1:].lower() for w in said)
+        else:
+            return None
+    else:
+        value = _spoken(said)
+    return value if safety.is_safe(value) else None
 
 
 def grammar_phrases(
@@ -361,3 +558,15 @@ def grammar_phrases(
         # answers come with an article: "a tiger", "the moon", "an owl"
         phrases += [f"{article} {p}" for p in VOCABULARY[kind] for article in ("a", "the")]
     return tuple(dict.fromkeys(p for p in phrases if p))
+
+
+def answer_prompt(question: str, kind: str, phrases: Iterable[str] = ()) -> str:
+    """What a neural recognizer is primed with for an answer: the question itself, after a few
+    words that fit for a kind only those words answer (colours, animals, feelings).
+
+    The examples come first: said last, the model repeats them when it is unsure.
+    """
+    if kind not in STRICT_KINDS:
+        return question
+    examples = [p for p in phrases if len(p.split()) == 1][:3]
+    return f"{', '.join(examples).capitalize()}. {question}" if examples else question

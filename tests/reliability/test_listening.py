@@ -304,9 +304,11 @@ def adult_talk(voice: PiperEngine) -> list[np.ndarray]:
     return [synthesize(voice, s) for s in ADULT_SENTENCES]
 
 
+@pytest.mark.parametrize("engine", ["whisper", "pocketsphinx"])
 def test_an_hour_of_night_sounds_wakes_nothing(
     adult_talk: list[np.ndarray],
-    recognizer: PocketsphinxEngine,
+    engine: str,
+    request: pytest.FixtureRequest,
     voice: PiperEngine,
     tmp_path: Path,
     figure: Callable[[str, object], None],
@@ -320,12 +322,13 @@ def test_an_hour_of_night_sounds_wakes_nothing(
     seconds = 3600.0
     talk = talk_next_door(adult_talk, seconds, np.random.default_rng(11))
     talk_s = sum(len(s.samples) for s in talk) / RATE
+    recognizer = request.getfixturevalue("whisper" if engine == "whisper" else "recognizer")
     companion, noting, wall_s = listen_to(night(seconds, 12, talk), recognizer, voice, tmp_path)
     loop = companion.loop
     print(f"\nheard while idle: {[t.text for t in noting.heard]}")
     assert companion.audio_in.heard_s == pytest.approx(seconds, abs=0.05)
     figure(
-        "night false wakes (1 h: fan, breathing, talk next door)",
+        f"night false wakes, {engine} (1 h: fan, breathing, talk next door)",
         f"{len(loop.turns)} activations in 1 h; {len(talk)} sentences ({talk_s:.0f} s) of talk "
         f"next door, {len(noting.heard)} utterances decoded, "
         f"{sum(woke(t) for t in noting.heard)} heard as the wake phrase "

@@ -1,0 +1,92 @@
+"""The neural recognizer: voices not its own, no words from noise, decoding only what is new."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from companion import voicebank
+from companion.app import idle_grammar
+from companion.audio.resample import resample
+from companion.audio.wav import read_wav
+from companion.bench import fan_noise
+from companion.config import Config
+from companion.dialog.intents import classify
+from companion.dialog.loop import strip_wake
+from companion.messages import SAMPLE_RATE, Grammar
+from tests.conftest import hear_file, need
+
+
+def espeak_wav(text: str, folder: Path, voice: str = "en-gb+f3", cents: int = 0) -> Path:
+    """A sentence in an espeak-ng voice (not the narrator), optionally raised like a child's."""
+    espeak, sox = need("espeak-ng"), need("sox")
+    raw, out = folder / "raw.wav", folder / f"said-{abs(hash((text, voice, cents)))}.wav"
+    subprocess.run([espeak, "-v", voice, "-w", str(raw), text], check=True)
+    effects = ["pitch", str(cents), "tempo", "0.92"] if cents else []
+    command = [sox, "-q", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(out), "norm", "-3"]
+    subprocess.run([*command, *effects, "pad", "0.4", "1.0"], check=True)
+    return out
+
+
+def pcm(path: Path) -> np.ndarray:
+    samples, rate = read_wav(path)
+    return (np.clip(resample(samples, rate, SAMPLE_RATE), -1, 1) * 32767).astype(np.int16)
+
+
+@pytest.mark.parametrize("cents", [0, 400])
+def test_a_child_pitched_request_in_another_voice_is_understood(
+    whisper, tmp_path: Path, cents: int
+) -> None:
+    wav = espeak_wav("Hey Luma, um, can you tell me a story please?", tmp_path, cents=cents)
+    heard = hear_file(wav, whisper, idle_grammar(Config()))
+    assert heard is not None and heard.engine == "whisper"
+    request, woke = strip_wake(heard, "hey luma")
+    assert woke, heard.text
+    assert classify(request).name == "story.start", heard.text
+
+
+def test_an_answer_is_heard_with_the_prompt_of_its_kind(whisper, voice, tmp_path: Path) -> None:
+    (child,) = [v for v in voicebank.voices(held_out=False) if v.label == "flite:kal16"]
+    need("flite")
+    wav = voicebank.render("Um, it was turquoise.", child, "child", tmp_path, voice)
+    grammar = Grammar("answer-colour", ("red", "turquoise"), prompt="What colour was it?")
+    heard = hear_file(wav, whisper, grammar)
+    assert heard is not None and "turquoise" in heard.text.lower()
+
+
+@pytest.mark.parametrize(
+    "what",
+    ["silence", "white noise", "fan", "a click"],
+)
+def test_noise_and_silence_never_become_words(whisper, what: str) -> None:
+    seconds = 3.0
+    n = int(seconds * SAMPLE_RATE)
+    rng = np.random.default_rng(7)
+    audio = {
+        "silence": np.zeros(n),
+        "white noise": rng.standard_normal(n) * 0.05,
+        "fan": fan_noise(n, SAMPLE_RATE) * 0.1,
+        "a click": np.concatenate([np.zeros(n // 2), [0.9, -0.9], np.zeros(n // 2)]),
+    }[what]
+    whisper.start(idle_grammar(Config()))
+    whisper.feed((np.clip(audio, -1, 1) * 32767).astype(np.int16))
+    assert whisper.finish().text == ""
+
+
+def test_the_decode_at_the_first_pause_is_kept_when_no_more_speech_comes(
+    whisper, tmp_path: Path
+) -> None:
+    audio = pcm(espeak_wav("Hey Luma, sleep tight.", tmp_path, cents=300))
+    quiet = np.zeros(int(0.5 * SAMPLE_RATE), np.int16)
+    whisper.start(idle_grammar(Config()))
+    whisper.feed(audio)
+    before = whisper.decodes
+    guess = whisper.partial()
+    whisper.feed(quiet)
+    assert whisper.partial() == guess  # quiet adds nothing: no decode
+    heard = whisper.finish()
+    assert whisper.decodes == before + 1
+    assert heard.text == guess and classify(strip_wake(heard, "hey luma")[0]).name == "goodnight"
