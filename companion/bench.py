@@ -381,23 +381,88 @@ def _companion(
     return companion
 
 
+def _answers(
+    config: Config,
+    stt: Any,
+    voice: Any,
+    bank: Path,
+    progress: _Progress,
+    held_out: Sequence[Any],
+    variants: Sequence[str],
+) -> dict[tuple[str, str], list[bool]]:
+    """Every held-out answer in every held-out voice and variant: heard as the right word?"""
+    from companion import voicebank
+    from companion.storytelling.safety import WordSafety
+
+    safety = WordSafety.with_words(config.safety.blocked_words)
+    answers: dict[tuple[str, str], list[bool]] = defaultdict(list)
+    for v in held_out:
+        for variant in variants:
+            for text, kind, word in voicebank.ANSWERS.held_out:
+                said = voicebank.render(text, v, variant, bank, narrator=voice)
+                answer = _heard_answer(said, kind, config, stt, safety)
+                answers[v.family, variant].append(answer is not None and word in answer.lower())
+        progress(f"answers, {v.label}")
+    return answers
+
+
+def _room(
+    config: Config,
+    stt: Any,
+    voice: Any,
+    cache: Any,
+    bank: Path,
+    folder: Path,
+    minutes: float,
+    progress: _Progress,
+) -> dict[str, Any]:
+    """The loop left listening in the recorded room: the turns it started, and its CPU."""
+    from companion import voicebank
+    from companion.audio.wav import write_wav
+    from companion.dialog.replies import SimpleBrain
+
+    room, events = room_audio(minutes, bank, narrator=voice)
+    path = folder / "room.wav"
+    write_wav(path, room, voicebank.RATE)
+    seconds = len(room) / voicebank.RATE
+    del room
+    progress(f"room recording, {seconds / 60:.0f} min, {len(events)} events: listening")
+    brain = SimpleBrain(config.listener_name, config.speech.wake_name)
+    companion = _companion(config, path, folder / "out.wav", stt, voice, cache, brain)
+    cpu = time.process_time()
+    companion.run()
+    cpu = time.process_time() - cpu
+    turns = companion.loop.turns
+    woken = set(_woken_from_idle(companion.loop.transitions))
+    wakes = [turn for turn in turns if round(turn.at_s, 3) in woken]
+    hours = seconds / 3600
+    return {
+        "false_wakes_per_hour": round(len(turns) / hours, 2),
+        "false_wakes_from_idle_per_hour": round(len(wakes) / hours, 2),
+        "false_wakes_heard": [_during(turn, events) for turn in wakes][:30],
+        "room_cpu_pct": round(100.0 * cpu / seconds, 1),
+        "room_audio_s": round(seconds, 1),
+        "room_events": len(events),
+    }
+
+
 def run_bench(
-    config: Config, rounds: int = 2, room_minutes: float = ROOM_MINUTES
+    config: Config, rounds: int = 2, room_minutes: float = ROOM_MINUTES, quick: bool = False
 ) -> dict[str, Any]:
     """Measure everything and return one JSON-ready dict.
 
     `rounds` repeats only the cheap measurements (the voice's speed and first audio); every
-    held-out voice and variant is heard once.
+    held-out voice and variant is heard once. `quick`: one held-out voice per family, plain
+    and child-pitched only, and a minute of room audio (a check that it all runs, not the
+    figures to quote).
     """
     from companion import voicebank
     from companion.app import load_recognizer
-    from companion.audio.wav import write_wav
     from companion.dialog.replies import SimpleBrain
     from companion.errors import CompanionError
     from companion.paths import cache_dir, data_dir
     from companion.speech.piper_engine import PiperEngine
     from companion.speech.tts import DEFAULT_VOICE, PhraseCache, voice_files
-    from companion.storytelling.safety import WordSafety
 
     missing = voicebank.missing_tools()
     if missing:
@@ -414,6 +479,10 @@ def run_bench(
     stt = load_recognizer(config)
     bank = cache_dir() / "voicebank"
     held_out = voicebank.voices(held_out=True)
+    variants: tuple[str, ...] = voicebank.VARIANTS
+    if quick:
+        held_out = tuple({v.family: v for v in reversed(held_out)}.values())
+        variants, room_minutes = ("plain", "child"), min(room_minutes, 1.0)
 
     progress("voice speed")
     voice.warm()
@@ -427,16 +496,14 @@ def run_bench(
     intents: dict[tuple[str, str], list[bool]] = defaultdict(list)
     wakes: dict[tuple[str, str], list[bool]] = defaultdict(list)
     from_idle: list[bool] = []
-    answers: dict[tuple[str, str], list[bool]] = defaultdict(list)
     latencies: list[float] = []
     timed = _Timed(stt)
     cache = PhraseCache()
-    safety = WordSafety.with_words(config.safety.blocked_words)
     expected = [intent for _, intent in voicebank.REQUESTS.held_out]
     with tempfile.TemporaryDirectory(prefix="companion-bench-") as tmp:
         folder = Path(tmp)
         for v in held_out:
-            for variant in voicebank.VARIANTS:
+            for variant in variants:
                 # the speech loop alone: every request is said to the idle companion and
                 # answered with a short reply (no story starts, nothing is written)
                 wav, starts = requests_wav(v, variant, folder, voice, bank)
@@ -454,42 +521,29 @@ def run_bench(
                 wav.unlink()
             row = ", ".join(
                 f"{var} {sum(intents[v.family, var][-len(expected) :])}/{len(expected)}"
-                for var in voicebank.VARIANTS
+                for var in variants
             )
             progress(f"requests, {v.label}: {row}")
-        for v in held_out:
-            for variant in voicebank.VARIANTS:
-                for text, kind, word in voicebank.ANSWERS.held_out:
-                    said = voicebank.render(text, v, variant, bank, narrator=voice)
-                    answer = _heard_answer(said, kind, config, stt, safety)
-                    answers[v.family, variant].append(answer is not None and word in answer.lower())
-            progress(f"answers, {v.label}")
-
-        room, events = room_audio(room_minutes, bank, narrator=voice)
-        room_path = folder / "room.wav"
-        write_wav(room_path, room, voicebank.RATE)
-        room_s = len(room) / voicebank.RATE
-        progress(f"room recording, {room_s / 60:.0f} min, {len(events)} events: listening")
-        del room
-        brain = SimpleBrain(config.listener_name, config.speech.wake_name)
-        companion = _companion(config, room_path, folder / "out.wav", stt, voice, cache, brain)
-        room_cpu = time.process_time()
-        companion.run()
-        room_cpu = time.process_time() - room_cpu
-        room_turns = companion.loop.turns
-        woken = set(_woken_from_idle(companion.loop.transitions))
-        room_wakes = [turn for turn in room_turns if round(turn.at_s, 3) in woken]
-
+        # the night's memory does not depend on the CPU it gets: it runs alongside what follows
+        progress("a rehearsed night in a fresh process, in the background")
+        night_voice = next(v for v in held_out if (v.family, v.name) == NIGHT_VOICE)
+        night = _Night(
+            lambda text: voicebank.render(text, night_voice, "child", bank, narrator=voice),
+            folder / "night",
+        )
+        try:
+            answers = _answers(config, stt, voice, bank, progress, held_out, variants)
+            room = _room(config, stt, voice, cache, bank, folder, room_minutes, progress)
+        except BaseException:
+            night.stop()
+            raise
+        progress("waiting for the rehearsed night")
+        rss_mb, night_s = night.result()
     progress("first audio of a story, idle CPU")
     first_audio = _story_first_audio(voice, 5 * rounds)
     idle_cpu = _idle_cpu_pct(config, stt, voice)
-    progress("a rehearsed night in a fresh process")
-    night_voice = next(v for v in held_out if (v.family, v.name) == NIGHT_VOICE)
-    rss_mb, night_s = _night_peak_rss_mb(
-        lambda text: voicebank.render(text, night_voice, "child", bank, narrator=voice)
-    )
     progress("done")
-    by_variant = {variant: _worst_family(intents, (variant,)) for variant in voicebank.VARIANTS}
+    by_variant = {variant: _worst_family(intents, (variant,)) for variant in variants}
     return {
         "intent_accuracy": _worst_family(intents),
         "intent_accuracy_by_variant": by_variant,
@@ -497,16 +551,11 @@ def run_bench(
         "answer_accuracy": _worst_family(answers),
         "answer_accuracy_child": _worst_family(answers, ("child",)),
         "answer_accuracy_by_family": _fractions(answers),
-        "wake_accepted": _pooled(wakes, voicebank.VARIANTS),
+        "wake_accepted": _pooled(wakes, variants),
         "wake_accepted_child": _pooled(wakes, ("child",)),
         "wake_accepted_from_idle": round(sum(from_idle) / max(1, len(from_idle)), 3),
         "wake_accepted_by_family": _fractions(wakes),
-        "false_wakes_per_hour": round(len(room_turns) / (room_s / 3600), 2),
-        "false_wakes_from_idle_per_hour": round(len(room_wakes) / (room_s / 3600), 2),
-        "false_wakes_heard": [_during(turn, events) for turn in room_wakes][:30],
-        "room_cpu_pct": round(100.0 * room_cpu / room_s, 1),
-        "room_audio_s": round(room_s, 1),
-        "room_events": len(events),
+        **room,
         "latency_p50_s": round(statistics.median(latencies), 3),
         "latency_p95_s": round(float(np.percentile(latencies, 95)), 3),
         "story_first_audio_s": round(first_audio, 3),
@@ -566,34 +615,58 @@ figure for a child (wait4's ru_maxrss) also counts its parent's memory when the 
 started by vfork, as subprocess does; VmHWM counts the companion's own pages alone."""
 
 
-def _night_peak_rss_mb(voice: Any) -> tuple[float, float]:
-    """Peak resident memory of `companion run --now` rehearsing a whole shared night.
+class _Night:
+    """`companion run --now` rehearsing a whole shared night in a fresh process, as the service
+    runs it: the routine's steps, a story from stories/, the goodnight and a minute of sleep
+    sounds, answered by a child's recorded voice (`voice` says the answers, as `answers_wav`
+    takes it). It runs in the background from `__init__` on; `result()` waits for it.
 
-    A fresh process, as the service runs: the routine's steps, a story from stories/, the
-    goodnight and a minute of sleep sounds, answered by a child's recorded voice (`voice`
-    says the answers, as `answers_wav` takes it).
-    Returns the peak in MB and the length of what the companion said, in seconds.
+    Only its peak memory and the length of what it said are measured, and neither depends on
+    what else the machine is doing, so the bench goes on with other work meanwhile.
     """
-    from companion.audio.wav import read_wav
 
-    with tempfile.TemporaryDirectory(prefix="companion-bench-") as tmp:
-        folder = Path(tmp)
+    def __init__(self, voice: Any, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.folder = folder
         answers_wav(voice, NIGHT_ANSWERS, folder / "answers.wav")
         (folder / "companion.toml").write_text(NIGHT_CONFIG, encoding="utf-8")
-        peak = folder / "peak-kb"
-        command = [sys.executable, "-c", _PEAK_REPORTER, str(peak), "run", "--now"]
+        self.peak = folder / "peak-kb"
+        command = [sys.executable, "-c", _PEAK_REPORTER, str(self.peak), "run", "--now"]
         command += ["--mode", "shared", "--config", str(folder / "companion.toml")]
         command += ["--input-wav", str(folder / "answers.wav")]
         command += ["--output-wav", str(folder / "night.wav")]
         env = dict(os.environ, COMPANION_STATE_DIR=str(folder / "state"))
-        done = subprocess.run(
-            command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        self._log = (folder / "stderr.txt").open("w+", encoding="utf-8")
+        self.process = subprocess.Popen(
+            command, env=env, stdout=subprocess.DEVNULL, stderr=self._log, text=True
         )
-        if done.returncode != 0 or not peak.is_file():
-            raise RuntimeError(f"the rehearsed night failed: {done.stderr.strip()[-500:]}")
-        said, said_rate = read_wav(folder / "night.wav")
-        peak_kb = int(peak.read_text(encoding="utf-8"))
-    return peak_kb / 1024, len(said) / said_rate
+
+    def stop(self) -> None:
+        """Stop the night if it is still running (the bench failed on the way)."""
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self._log.close()
+
+    def result(self) -> tuple[float, float]:
+        """The peak resident memory in MB, and the length of what the companion said in s."""
+        from companion.audio.wav import read_wav
+
+        code = self.process.wait()
+        self._log.seek(0)
+        said_on_stderr = self._log.read()
+        self._log.close()
+        if code != 0 or not self.peak.is_file():
+            raise RuntimeError(f"the rehearsed night failed: {said_on_stderr.strip()[-500:]}")
+        said, said_rate = read_wav(self.folder / "night.wav")
+        peak_kb = int(self.peak.read_text(encoding="utf-8"))
+        return peak_kb / 1024, len(said) / said_rate
+
+
+def _night_peak_rss_mb(voice: Any) -> tuple[float, float]:
+    """Peak resident memory (MB) of a whole rehearsed night, and how long it spoke (s)."""
+    with tempfile.TemporaryDirectory(prefix="companion-bench-") as tmp:
+        return _Night(voice, Path(tmp)).result()
 
 
 def _story_first_audio(voice: Any, times_run: int = 5) -> float:

@@ -78,7 +78,12 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help="measure latency, speed and memory")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--config")
-    p.add_argument("--rounds", type=int, default=2, help="passes over the utterance set")
+    p.add_argument("--rounds", type=int, default=2, help="passes over the cheap measurements")
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="one voice per family, plain and child only, a minute of room audio (a check)",
+    )
     return parser
 
 
@@ -185,6 +190,7 @@ def _expected_answer(args: argparse.Namespace, config, audio_path: str) -> str |
     from companion.messages import Grammar
     from companion.storytelling.format import KINDS
     from companion.storytelling.safety import (
+        KIND_QUESTIONS,
         WordSafety,
         answer_for,
         answer_prompt,
@@ -198,7 +204,7 @@ def _expected_answer(args: argparse.Namespace, config, audio_path: str) -> str |
         grammar = Grammar("yes/no", ("yes", "no", "okay", "not now", "yes please", "no thanks"))
     elif kind in KINDS:
         phrases = grammar_phrases(kind, (), config.family.names)
-        prompt = answer_prompt(ANSWER_QUESTIONS.get(kind, "What was it?"), kind, phrases)
+        prompt = answer_prompt(KIND_QUESTIONS[kind], kind, phrases)
         grammar = Grammar(kind, phrases, open=True, prompt=prompt)
     else:
         raise CompanionError(f"--expect: {args.expect!r} is not one of: {', '.join(KINDS)}, yes/no")
@@ -216,19 +222,6 @@ def _expected_answer(args: argparse.Namespace, config, audio_path: str) -> str |
         name = classify(heard, allowed=frozenset({"yes", "no"})).name
         return None if name == "none" else name
     return answer_for(kind, heard.text, WordSafety.with_words(config.safety.blocked_words))
-
-
-ANSWER_QUESTIONS = {
-    "colour": "What colour was it?",
-    "animal": "Which animal was it?",
-    "place": "Where did they go?",
-    "object": "What did they find?",
-    "name": "What was its name?",
-    "sound": "What sound did it make?",
-    "feeling": "How did it feel?",
-    "free": "What happened then?",
-}
-"""The question `hear --expect KIND` hears a recording as the answer to."""
 
 
 def cmd_stories(args: argparse.Namespace) -> int:
@@ -452,7 +445,7 @@ def cmd_voices(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from companion.bench import run_bench
 
-    result = run_bench(_config(args), rounds=max(1, args.rounds))
+    result = run_bench(_config(args), rounds=max(1, args.rounds), quick=args.quick)
     if args.json:
         print(json.dumps(result))
     else:

@@ -65,7 +65,7 @@ def test_devices_never_crashes(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_bench_prints_every_key(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["bench", "--json", "--rounds", "1"]) == 0
+    assert main(["bench", "--json", "--rounds", "1", "--quick"]) == 0
     result = json.loads(capsys.readouterr().out)
     for key in (
         "latency_p50_s",
@@ -80,8 +80,16 @@ def test_bench_prints_every_key(capsys: pytest.CaptureFixture[str]) -> None:
     assert result["latency_p50_s"] <= result["latency_p95_s"] < 30
     assert 0 < result["tts_rtf"] < 10 and 0 < result["stt_rtf"] < 10
     assert 10 < result["peak_rss_mb"] < 24_000
-    for variant in ("plain", "raised_pitch", "noise"):
-        assert 0 <= result["intent_accuracy"][variant] <= 1, variant
+    assert result["engine"] == "whisper"
+    for key in ("intent_accuracy", "answer_accuracy", "wake_accepted"):
+        assert 0 <= result[key] <= 1, key
+    for family in ("espeak-ng", "flite", "narrator-shifted"):
+        for variant in ("plain", "child"):
+            assert 0 <= result["intent_accuracy_by_family"][family][variant] <= 1
+    by_family = result["intent_accuracy_by_family"]
+    worst = min(sum(v.values()) / len(v) for v in by_family.values())
+    assert result["intent_accuracy"] == pytest.approx(worst, abs=0.01)  # the worst family
+    assert result["false_wakes_per_hour"] >= 0 and result["room_audio_s"] == 60
     assert result["night_audio_s"] > 60  # the memory figure covers a whole rehearsed night
     assert 0 <= result["idle_cpu_pct"] < 200
 

@@ -30,15 +30,26 @@ def wait_for(log: Path, text: str, seconds: float) -> bool:
     return False
 
 
+@pytest.mark.parametrize("who", ["narrator", "flite:awb child"])
 def test_spoken_request_is_understood_and_answered_aloud(
     pulse: dict[str, str],
     speak: Callable[..., Path],
     transcribe: Callable[[Path], str],
+    voice,
     tmp_path: Path,
+    who: str,
 ) -> None:
     need("paplay")
     need("parecord")
-    request = speak("Hey Luma, good night.", lead_s=0.5, tail_s=0.5)
+    if who == "narrator":
+        request = speak("Hey Luma, good night.", lead_s=0.5, tail_s=0.5)
+    else:
+        from companion import voicebank
+
+        need("flite")
+        label, variant = who.split()
+        (child,) = [v for v in voicebank.voices(held_out=False) if v.label == label]
+        request = voicebank.render("Hey Luma, good night.", child, variant, tmp_path, voice)
     config = tmp_path / "companion.toml"
     config.write_text('[audio]\ninput_device = "pulse"\noutput_device = "pulse"\n')
     log = tmp_path / "companion.log"

@@ -334,8 +334,8 @@ def addressed(
 
     A neural model primed with the wake name also hears "hey mama, where's my blanket" as the
     wake phrase. When no request follows it, the utterance is decoded again with the other
-    names a child calls (the grammar's contrast): if that hears one of them, it was said to
-    somebody else.
+    names a child calls (the grammar's contrast): if that hears one of them, or no words at
+    all (a breath the prompt turned into "hey Luma"), it was not said to the companion.
     """
     request, woke = strip_wake(transcript, grammar.prefix)
     if not woke or (request.text and classify(request).name != "none"):
@@ -344,6 +344,9 @@ def addressed(
     if not grammar.contrast or recheck is None:
         return request, woke
     again = recheck(grammar.contrast)
+    if not again.text:
+        logger.debug("the wake phrase was heard only when primed with it")
+        return transcript, False
     if strip_wake(again, grammar.prefix)[1]:
         return request, woke
     heard = words(again.text)

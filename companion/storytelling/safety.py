@@ -560,6 +560,19 @@ def grammar_phrases(
     return tuple(dict.fromkeys(p for p in phrases if p))
 
 
+KIND_QUESTIONS: Final = {
+    "colour": "What colour was it?",
+    "animal": "Which animal was it?",
+    "place": "Where did they go?",
+    "object": "What did they find?",
+    "name": "What was its name?",
+    "sound": "What sound did it make?",
+    "feeling": "How did it feel?",
+    "free": "What happened then?",
+}
+"""A plain question of each kind (`hear --expect KIND`, the bench and the tests ask these)."""
+
+
 def answer_prompt(question: str, kind: str, phrases: Iterable[str] = ()) -> str:
     """What a neural recognizer is primed with for an answer: the question itself, after a few
     words that fit for a kind only those words answer (colours, animals, feelings).

@@ -287,6 +287,18 @@ def speech_cases(tmp: Path) -> list[SpeechCase]:
             "speech.vosk_model",
             "no am/final.mdl",
         ),
+        SpeechCase(
+            "whisper model: missing folder",
+            f'whisper_model = "{tmp / "base.en"}"',
+            "speech.whisper_model",
+            "does not exist",
+        ),
+        SpeechCase(
+            "whisper model: a folder without model.bin",
+            f'engine = "whisper"\nwhisper_model = "{empty}"',
+            "speech.whisper_model",
+            "no model.bin",
+        ),
     ]
 
 

@@ -304,7 +304,7 @@ def adult_talk(voice: PiperEngine) -> list[np.ndarray]:
     return [synthesize(voice, s) for s in ADULT_SENTENCES]
 
 
-@pytest.mark.parametrize("engine", ["whisper", "pocketsphinx"])
+@pytest.mark.parametrize("engine", ["whisper"])
 def test_an_hour_of_night_sounds_wakes_nothing(
     adult_talk: list[np.ndarray],
     engine: str,
