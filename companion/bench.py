@@ -27,17 +27,6 @@ STORY_PARAGRAPH: Final = (
     "Mila tiptoed to the window. The moon was round and soft, like a pillow in the sky. "
     "Far away, a little owl said hoo, hoo, as if it were saying goodnight."
 )
-QUESTIONS: Final = {
-    "colour": "What colour was it?",
-    "animal": "Which animal was it?",
-    "place": "Where did they go?",
-    "object": "What did they find?",
-    "name": "What was its name?",
-    "sound": "What sound did it make?",
-    "feeling": "How did it feel?",
-    "free": "What happened then?",
-}
-"""A neutral story question per kind of answer: the prompt the host would give the recognizer."""
 ROOM_MINUTES: Final = 20.0
 ROOM_SEED: Final = 11
 ROOM_FAN_BELOW_DB: Final = 20.0
@@ -201,11 +190,11 @@ def _during(turn: Any, events: list[tuple[float, str]]) -> str:
 def _answer_grammar(kind: str, names: Sequence[str]) -> Any:
     """The grammar of a story question of this kind, primed as the host primes it."""
     from companion.messages import Grammar
-    from companion.storytelling.safety import grammar_phrases
+    from companion.storytelling.safety import KIND_QUESTIONS, answer_prompt, grammar_phrases
 
     phrases = grammar_phrases(kind, (), names)
-    example = f" {phrases[0].capitalize()}." if phrases else ""
-    return Grammar(f"answer-{kind}", phrases, open=True, prompt=QUESTIONS[kind] + example)
+    prompt = answer_prompt(KIND_QUESTIONS[kind], kind, phrases)
+    return Grammar(f"answer-{kind}", phrases, open=True, prompt=prompt)
 
 
 def _heard_answer(path: Path, kind: str, config: Config, stt: Any, safety: Any) -> str | None:

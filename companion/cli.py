@@ -80,6 +80,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--config")
     p.add_argument("--rounds", type=int, default=2, help="passes over the cheap measurements")
     p.add_argument(
+        "--room-minutes", type=float, default=20.0, help="room audio for the false-wake figure"
+    )
+    p.add_argument(
         "--quick",
         action="store_true",
         help="one voice per family, plain and child only, a minute of room audio (a check)",
@@ -445,7 +448,14 @@ def cmd_voices(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from companion.bench import run_bench
 
-    result = run_bench(_config(args), rounds=max(1, args.rounds), quick=args.quick)
+    if not 0.5 <= args.room_minutes <= 600:
+        raise CompanionError("--room-minutes must be from 0.5 to 600")
+    result = run_bench(
+        _config(args),
+        rounds=max(1, args.rounds),
+        room_minutes=args.room_minutes,
+        quick=args.quick,
+    )
     if args.json:
         print(json.dumps(result))
     else:

@@ -30,7 +30,7 @@ def wait_for(log: Path, text: str, seconds: float) -> bool:
     return False
 
 
-@pytest.mark.parametrize("who", ["narrator", "flite:awb child"])
+@pytest.mark.parametrize("who", ["narrator", "flite:kal16 child"])
 def test_spoken_request_is_understood_and_answered_aloud(
     pulse: dict[str, str],
     speak: Callable[..., Path],

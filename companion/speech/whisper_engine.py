@@ -183,15 +183,12 @@ class WhisperEngine:
         decoded = self.transcribe(audio, grammar)
         return Transcript(decoded.text, _confidence(decoded), self.name)
 
-    def cancel(self) -> None:
-        """Drop the utterance without decoding it."""
+    def close(self) -> None:
+        """Let go of the audio held for the last utterance."""
         self._chunks = []
         self._kept = []
         self._samples = self._heard = 0
         self._last = None
-
-    def close(self) -> None:
-        self.cancel()
 
     # decoding
 
