@@ -69,8 +69,16 @@ def test_spoken_request_is_understood_and_answered_aloud(
             ["parecord", "--device=luma_speaker.monitor", "--file-format=wav", str(recording)]
         )
         time.sleep(0.5)
-        subprocess.run(["paplay", "--device=kid_mouth", str(request)], check=True)
-        assert wait_for(log, "intent goodnight", 20), log.read_text()
+        # a child says it again when nothing happens; on a null sink's monitor the companion
+        # may be reopening a "dead" (all-zero) microphone just as the first one plays
+        tries = 0
+        while True:
+            tries += 1
+            subprocess.run(["paplay", "--device=kid_mouth", str(request)], check=True)
+            if wait_for(log, "intent goodnight", 12):
+                break
+            assert tries < 2, log.read_text()
+        print(f"\n{who}: understood at try {tries}")
         time.sleep(5)
     finally:
         if recorder is not None:
