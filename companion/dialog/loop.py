@@ -359,13 +359,29 @@ def addressed(
 
 
 def strip_wake(transcript: Transcript, wake_phrase: str) -> tuple[Transcript, bool]:
-    """The transcript without a leading wake phrase, and whether it had one."""
-    wake, spoken = words(wake_phrase), words(transcript.text)
+    """The transcript without a leading wake phrase, and whether it had one.
+
+    Its alternatives lose the wake phrase too, where they have it.
+    """
+    wake = words(wake_phrase)
+    rest = _after_wake(transcript.text, wake)
+    if rest is None:
+        return transcript, False
+    others = tuple(
+        dict.fromkeys(
+            after if after is not None else other
+            for other in transcript.alternatives
+            for after in (_after_wake(other, wake),)
+        )
+    )
+    return Transcript(rest, transcript.confidence, transcript.engine, others), True
+
+
+def _after_wake(text: str, wake: list[str]) -> str | None:
+    """The words after a leading wake phrase (fillers before it skipped), or None."""
+    spoken = words(text)
     while spoken[:1] and spoken[0] in FILLERS and spoken[:1] != wake[:1]:
         spoken = spoken[1:]
     if wake and spoken[: len(wake)] == wake:
-        rest = " ".join(spoken[len(wake) :])
-        return Transcript(
-            rest, transcript.confidence, transcript.engine, transcript.alternatives
-        ), True
-    return transcript, False
+        return " ".join(spoken[len(wake) :])
+    return None

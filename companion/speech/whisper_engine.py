@@ -46,6 +46,10 @@ QUIET_DBFS: Final = -45.0
 BEAM: Final = 3
 """Beam width of the decoder: 3 hears child-pitched and synthetic voices markedly better
 than greedy decoding (98 % against 93 % of requests) for about a third more computing."""
+ALTERNATIVE_MARGIN: Final = 0.35
+"""Other beam hypotheses within this much average log-probability of the best are kept as
+alternatives: "die tight" first and "night night" a close second is a request the classifier
+can still understand."""
 PROMPT_TOKENS: Final = 120
 """At most this many tokens of the turn's words go into the prompt."""
 HALLUCINATIONS: Final = frozenset(
@@ -95,6 +99,8 @@ class Decoded:
     no_speech_prob: float
     heard: int
     """How many samples of sound it covered (the key for reusing it)."""
+    alternatives: tuple[str, ...] = ()
+    """The other close hypotheses of the beam, best first."""
 
 
 class WhisperEngine:
@@ -174,7 +180,7 @@ class WhisperEngine:
         self._kept = self._chunks
         self._chunks = []
         self._samples = 0
-        return Transcript(last.text, _confidence(last), self.name)
+        return Transcript(last.text, _confidence(last), self.name, last.alternatives)
 
     def recheck(self, prompt: str) -> Transcript:
         """The last utterance decoded again with another prompt (e.g. a grammar's contrast)."""
@@ -218,6 +224,7 @@ class WhisperEngine:
                 encoded,
                 [prompt],
                 beam_size=self.beam,
+                num_hypotheses=self.beam,
                 max_length=len(prompt) + int(6 * seconds) + 12,
                 return_scores=True,
                 return_no_speech_prob=True,
@@ -225,11 +232,24 @@ class WhisperEngine:
                 suppress_tokens=self._suppress,
             )[0]
             self.decodes += 1
-        tokens = [t for t in result.sequences_ids[0] if t < self._tokenizer.eot]
-        text = _without_repeats(self._tokenizer.decode(tokens).strip())
-        avg = result.scores[0] * len(tokens) / (len(tokens) + 1) if tokens else -9.0
-        decoded = Decoded(text, avg, result.no_speech_prob, heard)
-        if not grammar.prefix and _echoes_question(text, prompt_text(grammar)):
+        hypotheses = [
+            self._hypothesis(ids, score)
+            for ids, score in zip(result.sequences_ids, result.scores, strict=True)
+        ]
+        text, avg = hypotheses[0]
+        question = "" if grammar.prefix else prompt_text(grammar)
+        others = tuple(
+            dict.fromkeys(
+                other
+                for other, score in hypotheses[1:]
+                if score >= avg - ALTERNATIVE_MARGIN
+                and _plain(other) != _plain(text)
+                and _plain(other) not in HALLUCINATIONS
+                and not (question and _echoes_question(other, question))
+            )
+        )
+        decoded = Decoded(text, avg, result.no_speech_prob, heard, others)
+        if question and _echoes_question(text, question):
             # unsure, the model says its prompt back: a child does not answer with the question
             logger.debug("whisper: %r is the question itself", text)
             return Decoded("", avg, result.no_speech_prob, heard)
@@ -237,6 +257,12 @@ class WhisperEngine:
             logger.debug("whisper: no speech (%r, %.2f, %.2f)", text, avg, result.no_speech_prob)
             return Decoded("", avg, result.no_speech_prob, heard)
         return decoded
+
+    def _hypothesis(self, ids: list[int], score: float) -> tuple[str, float]:
+        """A hypothesis's text and its average log-probability over its tokens and the end."""
+        tokens = [t for t in ids if t < self._tokenizer.eot]
+        text = _without_repeats(self._tokenizer.decode(tokens).strip())
+        return text, (score * len(tokens) / (len(tokens) + 1) if tokens else -9.0)
 
     def _prompt(self, grammar: Grammar) -> list[int]:
         key = (grammar.prefix, grammar.prompt, *grammar.phrases[:40])
