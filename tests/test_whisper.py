@@ -90,3 +90,39 @@ def test_the_decode_at_the_first_pause_is_kept_when_no_more_speech_comes(
     heard = whisper.finish()
     assert whisper.decodes == before + 1
     assert heard.text == guess and classify(strip_wake(heard, "hey luma")[0]).name == "goodnight"
+
+
+class _Letters:
+    """A tokenizer of whole words and single letters, enough to score a name by hand."""
+
+    def __init__(self, pieces: list[str]) -> None:
+        self.pieces = pieces
+        self.eot = len(pieces)
+
+    def decode(self, ids: list[int]) -> str:
+        return "".join(self.pieces[i] for i in ids)
+
+
+def _logits(pieces: list[str], likely: dict[str, float]) -> np.ndarray:
+    row = np.full(len(pieces), -30.0)
+    for piece, logp in likely.items():
+        row[pieces.index(piece)] = logp
+    return row
+
+
+def test_a_name_is_scored_against_the_likeliest_other_word_not_its_own_spellings() -> None:
+    from companion.speech.whisper_engine import _margin, _Vocabulary
+
+    pieces = [" L", " Lu", " Lou", " mama", "uma", "una", "ma", ","]
+    vocabulary = _Vocabulary(_Letters(pieces))
+    spelled = [pieces.index(" L"), pieces.index("uma")]
+    # " Lu" + "ma" is the name spelled otherwise, and "," is not a word: only " Lou" competes
+    first = _logits(pieces, {" L": -0.5, " Lu": -0.2, " Lou": -1.5, ",": -0.1})
+    clear = _logits(pieces, {"uma": -0.1, "una": -3.0})
+    margin = _margin(np.stack([first, clear]), spelled, vocabulary)
+    assert margin > 0
+    unclear = _logits(pieces, {"uma": -2.5, "una": -0.2})
+    assert _margin(np.stack([first, unclear]), spelled, vocabulary) < 0 < margin
+    other_word = _logits(pieces, {" L": -3.0, " Lou": -0.1})
+    assert _margin(np.stack([other_word, clear]), spelled, vocabulary) < 0
+

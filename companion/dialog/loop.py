@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -28,6 +29,9 @@ CLEAR_TRAILING_S: Final = 0.45
 """After speaking on a real speaker, this much more input is ignored (the room's echo)."""
 
 
+NAME_MARGIN: Final = 0.0
+"""A wake name heard is kept only where the model reads it better than any other word (its
+log-probability margin over the likeliest other word, primed with the names a child calls)."""
 FILLERS: Final = frozenset({"um", "uh", "er", "erm", "hm", "hmm", "oh", "so", "ok", "okay"})
 """Said before the wake phrase without meaning anything ("um, hey Luma")."""
 
@@ -338,6 +342,8 @@ def addressed(
     all (a breath the prompt turned into "hey Luma"), it was not said to the companion.
     """
     request, woke = strip_wake(transcript, grammar.prefix)
+    if woke and not _name_is_clear(transcript, stt, grammar):
+        return transcript, False
     if not woke or (request.text and classify(request).name != "none"):
         return request, woke
     recheck = getattr(stt, "recheck", None)
@@ -356,6 +362,27 @@ def addressed(
             logger.debug("%r: said to somebody else", again.text)
             return transcript, False
     return request, woke
+
+
+def _name_is_clear(transcript: Transcript, stt: SpeechToText, grammar: Grammar) -> bool:
+    """Whether the wake name in the transcript is the recognizer's best reading of that place.
+
+    Primed to expect "hey Luma", the model also writes it for "hey Lou, more?" or a line on
+    the television; scored against the names of the contrast, those read better as another
+    word. Recognizers that cannot score a reading keep every wake phrase they hear.
+    """
+    score = getattr(stt, "name_margin", None)
+    wake = grammar.prefix.split()
+    if score is None or not wake:
+        return True
+    found = re.search(rf"\b{re.escape(wake[-1])}\b", transcript.text, re.IGNORECASE)
+    if found is None:
+        return True
+    margin = score(transcript.text[: found.start()], found.group(0).title(), grammar.contrast)
+    if margin is None or margin >= NAME_MARGIN:
+        return True
+    logger.debug("the wake name reads better as another word (%.2f)", margin)
+    return False
 
 
 def strip_wake(transcript: Transcript, wake_phrase: str) -> tuple[Transcript, bool]:

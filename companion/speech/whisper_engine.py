@@ -101,6 +101,8 @@ class Decoded:
     """How many samples of sound it covered (the key for reusing it)."""
     alternatives: tuple[str, ...] = ()
     """The other close hypotheses of the beam, best first."""
+    encoded: object = None
+    """The encoder's output for the audio (to score other readings of it)."""
 
 
 class WhisperEngine:
@@ -140,9 +142,11 @@ class WhisperEngine:
         self._grammar = Grammar("idle")
         self._chunks: list[np.ndarray] = []
         self._kept: list[np.ndarray] = []
+        self._kept_encoded: object = None
         self._samples = 0
         self._heard = 0
         self._last: Decoded | None = None
+        self._vocab: _Vocabulary | None = None
         self.decodes = 0
         """Decodes run so far (for the bench and tests)."""
         self.beam = BEAM
@@ -178,6 +182,7 @@ class WhisperEngine:
         if last is None or last.heard != self._heard:
             last = self._decode()
         self._kept = self._chunks
+        self._kept_encoded = last.encoded
         self._chunks = []
         self._samples = 0
         return Transcript(last.text, _confidence(last), self.name, last.alternatives)
@@ -189,10 +194,49 @@ class WhisperEngine:
         decoded = self.transcribe(audio, grammar)
         return Transcript(decoded.text, _confidence(decoded), self.name)
 
+    def name_margin(self, before: str, name: str, prompt: str) -> float | None:
+        """How much better the last utterance reads as `name` than as any other word there.
+
+        `before` is what the transcript has ahead of the name ("Hey"). The decoder, primed
+        with `prompt` (the other names a child calls), is made to read `before` and `name`
+        from the utterance's encoded audio; at each of the name's tokens the likeliest other
+        word or word piece competes with it. The result is the difference of log-probabilities:
+        above 0, the name is the model's best reading of that place ("Hey Luma"); below, it
+        hears another word there ("Hey Lou", "Hey mama"). None: nothing to score.
+        """
+        encoded = self._kept_encoded
+        if encoded is None or not name.strip():
+            return None
+        tok = self._tokenizer
+        words = tok.encode(" " + prompt)[-PROMPT_TOKENS:] if prompt else []
+        ahead = tok.encode(" " + before.strip()) if before.strip() else []
+        spelled = tok.encode(" " + name.strip())
+        start = [tok.sot_prev, *words] if words else []
+        start = [*start, *tok.sot_sequence, tok.no_timestamps]
+        with self._lock:
+            result = self._model.model.generate(
+                encoded,
+                [[*start, *ahead, *spelled]],
+                beam_size=1,
+                max_length=len(start) + len(ahead) + len(spelled) + 1,
+                return_logits_vocab=True,
+            )[0]
+        # the logits of every output position, the forced ones first
+        logits = np.asarray(result.logits[0], dtype=np.float64)
+        if len(logits) < len(ahead) + len(spelled):
+            return None
+        return _margin(logits[len(ahead) :], spelled, self._vocabulary())
+
+    def _vocabulary(self) -> _Vocabulary:
+        if self._vocab is None:
+            self._vocab = _Vocabulary(self._tokenizer)
+        return self._vocab
+
     def close(self) -> None:
         """Let go of the audio held for the last utterance."""
         self._chunks = []
         self._kept = []
+        self._kept_encoded = None
         self._samples = self._heard = 0
         self._last = None
 
@@ -248,7 +292,7 @@ class WhisperEngine:
                 and not (question and _echoes_question(other, question))
             )
         )
-        decoded = Decoded(text, avg, result.no_speech_prob, heard, others)
+        decoded = Decoded(text, avg, result.no_speech_prob, heard, others, encoded)
         if question and _echoes_question(text, question):
             # unsure, the model says its prompt back: a child does not answer with the question
             logger.debug("whisper: %r is the question itself", text)
@@ -276,6 +320,47 @@ class WhisperEngine:
             if not grammar.transient:
                 self._prompts[key] = prompt
         return prompt
+
+
+class _Vocabulary:
+    """The decoder's tokens as text, for telling a name from the words that compete with it."""
+
+    def __init__(self, tokenizer) -> None:  # type: ignore[no-untyped-def]
+        self.text = [tokenizer.decode([i]) for i in range(tokenizer.eot)]
+        self._starts = np.array([s[:1] == " " and s[1:].isalpha() for s in self.text])
+        self._letters = np.array([s.isalpha() for s in self.text])
+        self._others: dict[tuple[str, str], np.ndarray] = {}
+
+    def others(self, said: str, name: str) -> np.ndarray:
+        """Which tokens, after `said` of `name`, leave the name: a whole other word first,
+        another word piece after it; other spellings of the name itself (" Lu" + "ma" for
+        " L" + "uma") do not."""
+        key = (said, name)
+        mask = self._others.get(key)
+        if mask is None:
+            mask = (self._letters if said else self._starts).copy()
+            for i in np.flatnonzero(mask):
+                joined = (said + self.text[i]).lower()
+                if name.startswith(joined) or joined.startswith(name):
+                    mask[i] = False
+            self._others[key] = mask
+        return mask
+
+
+def _margin(logits: np.ndarray, spelled: list[int], vocabulary: _Vocabulary) -> float:
+    """The name's log-probability over its tokens, less that of the best path leaving it."""
+    name = "".join(vocabulary.text[t] for t in spelled).lower()
+    size = len(vocabulary.text)
+    wanted, best_other, said = 0.0, -math.inf, ""
+    for row, token in zip(logits, spelled, strict=False):
+        shifted = row[:size] - row[:size].max()
+        logp = shifted - math.log(float(np.exp(shifted).sum()))
+        others = vocabulary.others(said, name)
+        if others.any():
+            best_other = max(best_other, wanted + float(logp[others].max()))
+        wanted += float(logp[token])
+        said += vocabulary.text[token]
+    return wanted - best_other
 
 
 def prompt_text(grammar: Grammar) -> str:
