@@ -41,8 +41,10 @@ from companion.storytelling.format import load_library
 logger = logging.getLogger(__name__)
 
 REHEARSAL_SOUND_MINUTES = 1.0
-OTHERS_CALLED = ("Mum", "Mama", "you")
-"""Whom else a child says "hey" to at bedtime (the family's own names are added)."""
+OTHERS_CALLED = ("Mum", "Mama")
+"""Whom else a child says "hey" to at bedtime (the family's own names are added). Not "you":
+primed with it, the model hears "hey you" in a reverberant "hey Luma" and turns the child
+away (a plain "hey you" reads as "you" anyway)."""
 
 
 def idle_grammar(config: Config) -> Grammar:

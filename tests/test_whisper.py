@@ -98,9 +98,10 @@ class _Letters:
     def __init__(self, pieces: list[str]) -> None:
         self.pieces = pieces
         self.eot = len(pieces)
+        self.tokenizer = self
 
-    def decode(self, ids: list[int]) -> str:
-        return "".join(self.pieces[i] for i in ids)
+    def decode_batch(self, batch: list[list[int]]) -> list[str]:
+        return ["".join(self.pieces[i] for i in ids) for ids in batch]
 
 
 def _logits(pieces: list[str], likely: dict[str, float]) -> np.ndarray:

@@ -146,7 +146,7 @@ class WhisperEngine:
         self._samples = 0
         self._heard = 0
         self._last: Decoded | None = None
-        self._vocab: _Vocabulary | None = None
+        self._vocabulary = _Vocabulary(self._tokenizer)
         self.decodes = 0
         """Decodes run so far (for the bench and tests)."""
         self.beam = BEAM
@@ -225,12 +225,7 @@ class WhisperEngine:
         logits = np.asarray(result.logits[0], dtype=np.float64)
         if len(logits) < len(ahead) + len(spelled):
             return None
-        return _margin(logits[len(ahead) :], spelled, self._vocabulary())
-
-    def _vocabulary(self) -> _Vocabulary:
-        if self._vocab is None:
-            self._vocab = _Vocabulary(self._tokenizer)
-        return self._vocab
+        return _margin(logits[len(ahead) :], spelled, self._vocabulary)
 
     def close(self) -> None:
         """Let go of the audio held for the last utterance."""
@@ -326,7 +321,7 @@ class _Vocabulary:
     """The decoder's tokens as text, for telling a name from the words that compete with it."""
 
     def __init__(self, tokenizer) -> None:  # type: ignore[no-untyped-def]
-        self.text = [tokenizer.decode([i]) for i in range(tokenizer.eot)]
+        self.text = tokenizer.tokenizer.decode_batch([[i] for i in range(tokenizer.eot)])
         self._starts = np.array([s[:1] == " " and s[1:].isalpha() for s in self.text])
         self._letters = np.array([s.isalpha() for s in self.text])
         self._others: dict[tuple[str, str], np.ndarray] = {}
