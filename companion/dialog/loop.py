@@ -30,8 +30,12 @@ CLEAR_TRAILING_S: Final = 0.45
 
 
 NAME_MARGIN: Final = 0.0
-"""A wake name heard is kept only where the model reads it better than any other word (its
+"""A wake name heard is kept where the model reads it better than any other word there (its
 log-probability margin over the likeliest other word, primed with the names a child calls)."""
+NAME_MARGIN_WITH_REQUEST: Final = -3.0
+"""Followed by a request the classifier understands, a wake name is kept down to this margin:
+in a reverberant room a real "hey Luma" lies between -4 and 0 about one time in ten, while
+"hey mama" lies near -10 (over the voice bank)."""
 FILLERS: Final = frozenset({"um", "uh", "er", "erm", "hm", "hmm", "oh", "so", "ok", "okay"})
 """Said before the wake phrase without meaning anything ("um, hey Luma")."""
 
@@ -337,15 +341,23 @@ def addressed(
     """What was said to the companion after its wake phrase, and whether it was said to it.
 
     A neural model primed with the wake name also hears "hey mama, where's my blanket" as the
-    wake phrase. When no request follows it, the utterance is decoded again with the other
+    wake phrase. So the name must be the recognizer's best reading of its place (a little
+    less will do when a request it understands follows). When no request follows it, the
+    utterance is also decoded again with the other
     names a child calls (the grammar's contrast): if that hears one of them, or no words at
     all (a breath the prompt turned into "hey Luma"), it was not said to the companion.
     """
     request, woke = strip_wake(transcript, grammar.prefix)
-    if woke and not _name_is_clear(transcript, stt, grammar):
+    if not woke:
+        return request, False
+    understood = bool(request.text) and classify(request).name != "none"
+    margin = _name_margin(transcript, stt, grammar)
+    enough = NAME_MARGIN_WITH_REQUEST if understood else NAME_MARGIN
+    if margin is not None and margin < enough:
+        logger.debug("the wake name reads better as another word (%.2f)", margin)
         return transcript, False
-    if not woke or (request.text and classify(request).name != "none"):
-        return request, woke
+    if understood:
+        return request, True
     recheck = getattr(stt, "recheck", None)
     if not grammar.contrast or recheck is None:
         return request, woke
@@ -364,25 +376,21 @@ def addressed(
     return request, woke
 
 
-def _name_is_clear(transcript: Transcript, stt: SpeechToText, grammar: Grammar) -> bool:
-    """Whether the wake name in the transcript is the recognizer's best reading of that place.
+def _name_margin(transcript: Transcript, stt: SpeechToText, grammar: Grammar) -> float | None:
+    """How much better the wake name in the transcript reads than any other word in its place.
 
     Primed to expect "hey Luma", the model also writes it for "hey Lou, more?" or a line on
-    the television; scored against the names of the contrast, those read better as another
-    word. Recognizers that cannot score a reading keep every wake phrase they hear.
+    the television; scored against the names of the contrast, those read as another word.
+    None: the recognizer cannot score a reading, or the name is not in the text.
     """
     score = getattr(stt, "name_margin", None)
     wake = grammar.prefix.split()
     if score is None or not wake:
-        return True
+        return None
     found = re.search(rf"\b{re.escape(wake[-1])}\b", transcript.text, re.IGNORECASE)
     if found is None:
-        return True
-    margin = score(transcript.text[: found.start()], found.group(0).title(), grammar.contrast)
-    if margin is None or margin >= NAME_MARGIN:
-        return True
-    logger.debug("the wake name reads better as another word (%.2f)", margin)
-    return False
+        return None
+    return score(transcript.text[: found.start()], found.group(0).title(), grammar.contrast)
 
 
 def strip_wake(transcript: Transcript, wake_phrase: str) -> tuple[Transcript, bool]:
