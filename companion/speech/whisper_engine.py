@@ -208,11 +208,9 @@ class WhisperEngine:
         if encoded is None or not name.strip():
             return None
         tok = self._tokenizer
-        words = tok.encode(" " + prompt)[-PROMPT_TOKENS:] if prompt else []
         ahead = tok.encode(" " + before.strip()) if before.strip() else []
         spelled = tok.encode(" " + name.strip())
-        start = [tok.sot_prev, *words] if words else []
-        start = [*start, *tok.sot_sequence, tok.no_timestamps]
+        start = self._prompt(Grammar("names", prompt=prompt))
         with self._lock:
             result = self._model.model.generate(
                 encoded,
