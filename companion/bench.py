@@ -187,22 +187,12 @@ def _during(turn: Any, events: list[tuple[float, str]]) -> str:
     return f"{turn.at_s:.0f} s: {turn.transcript.text!r} ({going_on})"
 
 
-def _answer_grammar(kind: str, names: Sequence[str]) -> Any:
-    """The grammar of a story question of this kind, primed as the host primes it."""
-    from companion.messages import Grammar
-    from companion.storytelling.safety import KIND_QUESTIONS, answer_prompt, grammar_phrases
-
-    phrases = grammar_phrases(kind, (), names)
-    prompt = answer_prompt(KIND_QUESTIONS[kind], kind, phrases)
-    return Grammar(f"answer-{kind}", phrases, open=True, prompt=prompt)
-
-
 def _heard_answer(path: Path, kind: str, config: Config, stt: Any, safety: Any) -> str | None:
     """An answer in a WAV heard as `companion hear F --expect KIND` hears it: the answer or None."""
     from companion.audio.files import WavInput
     from companion.audio.segmenter import Segmenter, VoiceDetector
     from companion.dialog.loop import first_utterance
-    from companion.storytelling.safety import answer_for
+    from companion.storytelling.safety import answer_for, answer_grammar, answer_reading
 
     listening = config.listening
     audio = WavInput(path)
@@ -212,11 +202,13 @@ def _heard_answer(path: Path, kind: str, config: Config, stt: Any, safety: Any) 
             VoiceDetector().is_speech,
             Segmenter(listening.trailing_silence_s, listening.max_utterance_s),
             stt,
-            _answer_grammar(kind, config.family.names),
+            answer_grammar(kind, config.family.names),
         )
     finally:
         audio.close()
-    return answer_for(kind, heard.text, safety) if heard is not None else None
+    if heard is None:
+        return None
+    return answer_for(kind, answer_reading(kind, (heard.text, *heard.alternatives), safety), safety)
 
 
 def _fractions(scores: dict[tuple[str, str], list[bool]]) -> dict[str, dict[str, float]]:

@@ -193,11 +193,10 @@ def _expected_answer(args: argparse.Namespace, config, audio_path: str) -> str |
     from companion.messages import Grammar
     from companion.storytelling.format import KINDS
     from companion.storytelling.safety import (
-        KIND_QUESTIONS,
         WordSafety,
         answer_for,
-        answer_prompt,
-        grammar_phrases,
+        answer_grammar,
+        answer_reading,
     )
 
     kind = args.expect.lower().replace("color", "colour")
@@ -206,9 +205,7 @@ def _expected_answer(args: argparse.Namespace, config, audio_path: str) -> str |
 
         grammar = Grammar("yes/no", ("yes", "no", "okay", "not now", "yes please", "no thanks"))
     elif kind in KINDS:
-        phrases = grammar_phrases(kind, (), config.family.names)
-        prompt = answer_prompt(KIND_QUESTIONS[kind], kind, phrases)
-        grammar = Grammar(kind, phrases, open=True, prompt=prompt)
+        grammar = answer_grammar(kind, config.family.names)
     else:
         raise CompanionError(f"--expect: {args.expect!r} is not one of: {', '.join(KINDS)}, yes/no")
     listening = config.listening
@@ -224,7 +221,8 @@ def _expected_answer(args: argparse.Namespace, config, audio_path: str) -> str |
     if grammar.name == "yes/no":
         name = classify(heard, allowed=frozenset({"yes", "no"})).name
         return None if name == "none" else name
-    return answer_for(kind, heard.text, WordSafety.with_words(config.safety.blocked_words))
+    safety = WordSafety.with_words(config.safety.blocked_words)
+    return answer_for(kind, answer_reading(kind, (heard.text, *heard.alternatives), safety), safety)
 
 
 def cmd_stories(args: argparse.Namespace) -> int:

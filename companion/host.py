@@ -36,7 +36,13 @@ from companion.state.store import Store
 from companion.storytelling.cocreate import bad_dream_story, freeform_story
 from companion.storytelling.engine import PARAGRAPH_PAUSE_S, Progress, Question, Storyteller
 from companion.storytelling.format import Ask, Choose, Say, Story
-from companion.storytelling.safety import WordSafety, answer_prompt, dont_know
+from companion.storytelling.safety import (
+    WordSafety,
+    answer_prompt,
+    answer_reading,
+    answer_terms,
+    dont_know,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -200,6 +206,11 @@ class StorySession:
             question.phrases + CONTROL_PHRASES,
             open=True,
             prompt=answer_prompt(question.text, question.kind, question.phrases),
+            terms=(
+                question.phrases
+                if question.kind == "choice"
+                else answer_terms(question.kind, self.teller.listeners)
+            ),
         )
 
 
@@ -483,7 +494,7 @@ class Host:
         if intent.name == "stop" and self.session is None:
             return Reply(("Okay.",), stop_sounds=True)
         if self.session is not None and not self.session.finished:
-            return self._answer(transcript.text)
+            return self._answer(transcript)
         self.session = None
         if self._sleeping_time() and intent.name not in self._allowed_at_night():
             return Reply((SLEEPING_TIME,), cap=self.config.volume.night)
@@ -619,9 +630,10 @@ class Host:
     def _unfinished(self) -> bool:
         return bool(self.store and self.store.unfinished())
 
-    def _answer(self, text: str) -> Reply:
+    def _answer(self, transcript: Transcript) -> Reply:
         session = self.session
         assert session is not None
+        text = transcript.text
         control = control_intent(text, IN_STORY) if text else None
         if control is not None:
             if control.name == "repeat":
@@ -646,6 +658,10 @@ class Host:
         if dont_know(text):  # "I don't know", "you choose": the story picks one kindly
             session.teller.progress.attempts = 1
             return self._reply(session.answer(None))
+        question = session.question
+        if question is not None and transcript.alternatives:
+            readings = (text, *transcript.alternatives)
+            text = answer_reading(question.kind, readings, self.safety)
         return self._reply(session.answer(text))
 
     def _aside(self, lines: tuple[str | Line, ...]) -> Reply:

@@ -44,6 +44,9 @@ class Grammar:
     contrast: str = ""
     """A second prompt that names other people a child calls ("Hey Mum."), to check a wake
     phrase heard in talk that was not meant for the companion."""
+    terms: tuple[str, ...] = ()
+    """Words that answer this turn (colours, animals, the choices): a neural recognizer also
+    weighs readings of the utterance with one of them in the place of words it was unsure of."""
 
 
 @dataclass(frozen=True, slots=True)

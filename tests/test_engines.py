@@ -20,9 +20,7 @@ from companion.speech.vosk_engine import find_vosk_model
 from tests.conftest import ROOT, hear_file, need
 
 
-def test_auto_picks_whisper_and_says_why(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_auto_picks_whisper_and_says_why(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO)
     engine = open_recognizer("auto", tmp_path)
     assert engine.name == "whisper"

@@ -19,14 +19,7 @@ from companion.app import idle_grammar
 from companion.config import Config
 from companion.dialog.intents import classify
 from companion.dialog.loop import addressed, strip_wake
-from companion.messages import Grammar
-from companion.storytelling.safety import (
-    KIND_QUESTIONS,
-    WordSafety,
-    answer_for,
-    answer_prompt,
-    grammar_phrases,
-)
+from companion.storytelling.safety import WordSafety, answer_for, answer_grammar, answer_reading
 from tests.conftest import IN_CI, hear_file, need
 
 pytestmark = pytest.mark.slow
@@ -60,12 +53,6 @@ def bank(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for tool in ("espeak-ng", "flite", "sox"):
         need(tool)
     return tmp_path_factory.mktemp("voicebank")
-
-
-def answer_grammar(kind: str) -> Grammar:
-    phrases = grammar_phrases(kind, (), CONFIG.family.names)
-    prompt = answer_prompt(KIND_QUESTIONS[kind], kind, phrases)
-    return Grammar(f"answer-{kind}", phrases, open=True, prompt=prompt)
 
 
 @pytest.mark.parametrize("full", SCOPES)
@@ -107,8 +94,11 @@ def test_answers_in_voices_not_its_own(
     for v in bank_voices(full):
         for text, kind, expected in voicebank.ANSWERS.test:
             wav = voicebank.render(text, v, variant, bank, narrator=voice)
-            heard = hear_file(wav, whisper, answer_grammar(kind))
-            answer = answer_for(kind, heard.text, safety) if heard else None
+            heard = hear_file(wav, whisper, answer_grammar(kind, CONFIG.family.names))
+            reading = (
+                answer_reading(kind, (heard.text, *heard.alternatives), safety) if heard else ""
+            )
+            answer = answer_for(kind, reading, safety) if reading else None
             good = answer is not None and expected in answer.lower()
             scores[v.family].append(good)
             if not good:

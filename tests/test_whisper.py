@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,7 @@ from companion.config import Config
 from companion.dialog.intents import classify
 from companion.dialog.loop import strip_wake
 from companion.messages import SAMPLE_RATE, Grammar
+from companion.storytelling.safety import WordSafety, answer_for, answer_grammar, answer_reading
 from tests.conftest import hear_file, need
 
 
@@ -55,6 +57,35 @@ def test_an_answer_is_heard_with_the_prompt_of_its_kind(whisper, voice, tmp_path
     grammar = Grammar("answer-colour", ("red", "turquoise"), prompt="What colour was it?")
     heard = hear_file(wav, whisper, grammar)
     assert heard is not None and "turquoise" in heard.text.lower()
+
+
+def test_an_answer_word_the_best_reading_missed_is_weighed_in_its_place(
+    whisper, voice, tmp_path: Path
+) -> None:
+    # child-pitched espeak-ng: tiny.en's best reading is "The edge run."
+    (child,) = [v for v in voicebank.voices(held_out=False) if v.label == "espeak-ng:en-us+f2"]
+    need("espeak-ng")
+    wav = voicebank.render("a hedgehog", child, "child", tmp_path, voice)
+    safety = WordSafety.with_words(())
+    grammar = answer_grammar("animal")
+    bare = hear_file(wav, whisper, replace(grammar, terms=()))
+    heard = hear_file(wav, whisper, grammar)
+    assert bare is not None and heard is not None
+    assert heard.text == bare.text, "the terms add readings, they do not change the best one"
+    reading = answer_reading("animal", (heard.text, *heard.alternatives), safety)
+    assert answer_for("animal", reading, safety) == "hedgehog", (heard.text, heard.alternatives)
+
+
+def test_words_that_are_no_answer_do_not_become_one(whisper, voice, tmp_path: Path) -> None:
+    (child,) = [v for v in voicebank.voices(held_out=False) if v.label == "espeak-ng:en-us+f2"]
+    need("espeak-ng")
+    safety = WordSafety.with_words(())
+    for text, kind in (("I don't know", "colour"), ("um, a spaceship", "animal")):
+        wav = voicebank.render(text, child, "child", tmp_path, voice)
+        heard = hear_file(wav, whisper, answer_grammar(kind))
+        assert heard is not None
+        reading = answer_reading(kind, (heard.text, *heard.alternatives), safety)
+        assert answer_for(kind, reading, safety) is None, (text, heard.text, heard.alternatives)
 
 
 @pytest.mark.parametrize(
@@ -126,4 +157,3 @@ def test_a_name_is_scored_against_the_likeliest_other_word_not_its_own_spellings
     assert _margin(np.stack([first, unclear]), spelled, vocabulary) < 0 < margin
     other_word = _logits(pieces, {" L": -3.0, " Lou": -0.1})
     assert _margin(np.stack([other_word, clear]), spelled, vocabulary) < 0
-

@@ -50,6 +50,15 @@ ALTERNATIVE_MARGIN: Final = 0.35
 """Other beam hypotheses within this much average log-probability of the best are kept as
 alternatives: "die tight" first and "night night" a close second is a request the classifier
 can still understand."""
+TERM_PLACES: Final = 3
+"""Where a word of the turn's answer could stand: the likeliest places (a word and a position
+in the best reading) found in one forced pass; only those are read whole."""
+TERM_SPAN: Final = 3
+"""At most this many words of the best reading are read as one answer word ("very full" →
+"purple")."""
+TERM_MARGIN: Final = 2.0
+"""A reading with an answer word in it, at most this much less likely than the best reading
+(summed log-probability), is kept as an alternative."""
 PROMPT_TOKENS: Final = 120
 """At most this many tokens of the turn's words go into the prompt."""
 HALLUCINATIONS: Final = frozenset(
@@ -185,7 +194,12 @@ class WhisperEngine:
         self._kept_encoded = last.encoded
         self._chunks = []
         self._samples = 0
-        return Transcript(last.text, _confidence(last), self.name, last.alternatives)
+        alternatives = last.alternatives
+        terms = self._grammar.terms
+        if terms and last.text and not any(_has_term(r, terms) for r in (last.text, *alternatives)):
+            readings = self._term_readings(last, terms)
+            alternatives = tuple(dict.fromkeys((*readings, *alternatives)))
+        return Transcript(last.text, _confidence(last), self.name, alternatives)
 
     def recheck(self, prompt: str) -> Transcript:
         """The last utterance decoded again with another prompt (e.g. a grammar's contrast)."""
@@ -224,6 +238,94 @@ class WhisperEngine:
         if len(logits) < len(ahead) + len(spelled):
             return None
         return _margin(logits[len(ahead) :], spelled, self._vocabulary)
+
+    def _term_readings(self, decoded: Decoded, terms: tuple[str, ...]) -> tuple[str, ...]:
+        """Readings of the utterance with an answer word in the place of words the model heard
+        instead ("I'm very full." → "I'm purple."), nearly as likely as its best reading.
+
+        One forced pass over the best reading gives the next-token odds at each word: there
+        the first piece of every term is weighed, and at the likeliest few places the term
+        replaces up to `TERM_SPAN` words; those readings are then scored whole, the end of
+        text included, against the best reading itself.
+        """
+        tok = self._tokenizer
+        said, end = _split_end(decoded.text)
+        if not said or decoded.encoded is None:
+            return ()
+        prompt = self._prompt(self._grammar)
+        pieces = [tok.encode(" " + w) for w in said]
+        starts = list(np.cumsum([0] + [len(p) for p in pieces[:-1]]))
+        rows = self._log_probs(decoded.encoded, prompt, [[t for p in pieces for t in p]])[0]
+        if rows is None:
+            return ()
+        places: list[tuple[float, int, str]] = []
+        for place, start in enumerate(starts):
+            for term in terms:
+                spelled = term[:1].upper() + term[1:] if place == 0 else term
+                first = tok.encode(" " + spelled)[0]
+                places.append((float(rows[start][first]), place, spelled))
+        places.sort(reverse=True)
+        # the beam's own readings are the measure: "Um, a spaceship." beats "Um, a fish"
+        own = tuple(dict.fromkeys((" ".join(said) + end, *decoded.alternatives)))
+        readings = dict.fromkeys(own, 0)
+        for _, place, spelled in places[:TERM_PLACES]:
+            for span in range(1, min(TERM_SPAN, len(said) - place) + 1):
+                words = [*said[:place], spelled, *said[place + span :]]
+                readings.setdefault(" ".join(words) + end, 0)
+        texts = list(readings)
+        sequences = [tok.encode(" " + t) for t in texts]
+        scores = [
+            -math.inf
+            if rows is None
+            else float(sum(r[t] for r, t in zip(rows, seq, strict=False)) + rows[len(seq)][tok.eot])
+            for rows, seq in zip(
+                self._log_probs(decoded.encoded, prompt, sequences), sequences, strict=True
+            )
+        ]
+        best = max(scores[: len(own)])
+        kept = sorted(
+            (score, text)
+            for score, text in zip(scores[len(own) :], texts[len(own) :], strict=True)
+            if score >= best - TERM_MARGIN
+        )
+        logger.debug("whisper: %r, term readings %s", decoded.text, kept[::-1][:3])
+        return tuple(text for _, text in reversed(kept))
+
+    def _log_probs(
+        self, encoded: object, prompt: list[int], sequences: list[list[int]]
+    ) -> list[np.ndarray | None]:
+        """Each token sequence forced after the prompt: the log-probabilities of the next
+        token at each of its positions and after its end (rows of the vocabulary)."""
+        import ctranslate2
+
+        audio = np.asarray(encoded)
+        longest = max(len(s) for s in sequences)
+        size = self._tokenizer.eot + 1
+        out: list[np.ndarray | None] = []
+        for i in range(0, len(sequences), 24):  # the logits of a batch take 0.2 MB per token
+            batch = sequences[i : i + 24]
+            features = ctranslate2.StorageView.from_array(
+                np.ascontiguousarray(np.repeat(audio, len(batch), axis=0))
+            )
+            with self._lock:
+                results = self._model.model.generate(
+                    features,
+                    # the end of text forced too: its odds after the sequence are the last row
+                    [[*prompt, *s, self._tokenizer.eot] for s in batch],
+                    beam_size=1,
+                    # CTranslate2 counts the forced tokens in its own way: a few to spare
+                    max_length=len(prompt) + longest + 3,
+                    return_logits_vocab=True,
+                )
+            for result, seq in zip(results, batch, strict=True):
+                rows = np.asarray(result.logits[0][: len(seq) + 1], dtype=np.float32)[:, :size]
+                if len(rows) <= len(seq):  # not expected: then this reading is not weighed
+                    logger.debug("whisper: %d rows of odds for %d tokens", len(rows), len(seq))
+                    out.append(None)
+                    continue
+                top = rows.max(axis=1, keepdims=True)
+                out.append(rows - top - np.log(np.exp(rows - top).sum(axis=1, keepdims=True)))
+        return out
 
     def close(self) -> None:
         """Let go of the audio held for the last utterance."""
@@ -393,6 +495,18 @@ def _without_repeats(text: str) -> str:
         seen.add(key)
         kept.append(part)
     return " ".join(kept).rstrip(",")
+
+
+def _split_end(text: str) -> tuple[list[str], str]:
+    """A reading's words, and the stop, question or exclamation mark that ends it."""
+    match = re.search(r"[.!?…]+$", text.strip())
+    end = match.group(0) if match else ""
+    return text.strip()[: len(text.strip()) - len(end)].split(), end
+
+
+def _has_term(text: str, terms: tuple[str, ...]) -> bool:
+    said = f" {_plain(text)} "
+    return any(f" {_plain(t)} " in said for t in terms)
 
 
 def _plain(text: str) -> str:

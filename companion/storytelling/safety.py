@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Final
+
+from companion.messages import Grammar
 
 # Rude words, in plain spelling; variants (leetspeak, stretched letters, spaces) are folded first,
 # and plurals and -ing/-er/-ed/-y forms are blocked with each word.
@@ -105,7 +107,7 @@ FEELINGS: Final = _terms(
 SOUNDS: Final = _terms(
     "hum, humming, buzz, whoosh, swish, tinkle, jingle, ding, ring, pop, boing, splash, drip, "
     "pitter patter, whistle, purr, meow, woof, hoot, tweet, chirp, moo, quack, roar, squeak, "
-    "giggle, laugh, song, singing, bells, drum, rain, wind, waves, crackle, whisper, snore, "
+    "giggle, laugh, song, singing, bell, bells, drum, rain, wind, waves, crackle, whisper, snore, "
     "click, beep"
 )
 PLACES: Final = _terms(
@@ -124,7 +126,11 @@ NAMES: Final = _terms(
     "mila, lila, ava, leo, mara, daniel, oliver, nora, sam, ben, emma, olivia, noah, liam, mia, "
     "luna, max, lily, charlie, ruby, finn, zoe, sophie, jack, grace, theo, isla, oscar, ella, "
     "harry, amelia, rosie, sparkle, twinkle, pip, bubbles, star, moonbeam, whiskers, fluffy, "
-    "sunny"
+    "sunny, daisy, poppy, freya, evie, ivy, willow, florence, alice, lucy, chloe, emily, "
+    "hannah, phoebe, matilda, maya, aria, ellie, millie, molly, bella, isabella, harper, "
+    "alfie, archie, george, arthur, henry, freddie, jacob, thomas, william, james, lucas, "
+    "ethan, mason, jasper, hugo, milo, teddy, arlo, rex, buddy, biscuit, coco, honey, snowy, "
+    "patch, bramble, pebble, maple, hazel"
 )
 VOCABULARY: Final = {
     "colour": COLOURS,
@@ -545,6 +551,37 @@ def answer_for(kind: str, text: str, safety: WordSafety) -> str | None:
     return value if safety.is_safe(value) else None
 
 
+def answer_reading(kind: str, readings: Sequence[str], safety: WordSafety) -> str:
+    """Which of a recognizer's readings of one utterance (best first) holds the answer.
+
+    A small model's best reading of a child's "a little bell" can be "a little girl" with the
+    bell a close second: the likeliest reading with a word the story knows for this kind wins;
+    with none, the best reading stays. A reading the safety check refuses is never chosen over
+    the best one.
+    """
+    said = [r for r in readings if r.strip()]
+    if not said:
+        return ""
+    if not safety.is_safe(said[0]):
+        return said[0]
+    known = (*VOCABULARY.get(kind, ()), *EXTRA_TERMS.get(kind, ()))
+    for reading in said:
+        if not safety.is_safe(reading):
+            continue
+        value = answer_for(kind, reading, safety)
+        if value is not None and (kind in STRICT_KINDS or find_term(value, known)):
+            return reading
+    return said[0]
+
+
+def answer_terms(kind: str, names: Iterable[str] = ()) -> tuple[str, ...]:
+    """The words that answer a question of this kind, for a recognizer to weigh in."""
+    terms = list(VOCABULARY.get(kind, ()))
+    if kind == "name":
+        terms += [n.lower() for n in names]
+    return tuple(dict.fromkeys(terms))
+
+
 def grammar_phrases(
     kind: str, defaults: Iterable[str] = (), names: Iterable[str] = ()
 ) -> tuple[str, ...]:
@@ -571,6 +608,16 @@ KIND_QUESTIONS: Final = {
     "free": "What happened then?",
 }
 """A plain question of each kind (`hear --expect KIND`, the bench and the tests ask these)."""
+
+
+def answer_grammar(kind: str, names: Iterable[str] = ()) -> Grammar:
+    """What a recognizer expects for an answer to this kind's plain question (`KIND_QUESTIONS`):
+    how `companion hear --expect KIND`, the bench and the tests listen for one."""
+    names = tuple(names)
+    phrases = grammar_phrases(kind, (), names)
+    prompt = answer_prompt(KIND_QUESTIONS[kind], kind, phrases)
+    terms = answer_terms(kind, names)
+    return Grammar(f"answer-{kind}", phrases, open=True, prompt=prompt, terms=terms)
 
 
 def answer_prompt(question: str, kind: str, phrases: Iterable[str] = ()) -> str:

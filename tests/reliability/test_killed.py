@@ -149,7 +149,13 @@ def _phase(log: str) -> str:
 
 
 @pytest.mark.slow
-def test_killed_at_random(voice, tmp_path: Path, figure: Callable[[str, object], None]) -> None:
+@pytest.mark.parametrize(
+    "kills",
+    [pytest.param(20, id="20-kills"), pytest.param(KILLS, id="50-kills", marks=pytest.mark.full)],
+)
+def test_killed_at_random(
+    voice, tmp_path: Path, figure: Callable[[str, object], None], kills: int
+) -> None:
     config, env = _folder(tmp_path)
     answers_wav(voice, ANSWERS, tmp_path / "answers.wav", gap_s=2.0)
     state = tmp_path / "state"
@@ -165,9 +171,9 @@ def test_killed_at_random(voice, tmp_path: Path, figure: Callable[[str, object],
     usual = time.monotonic()
     _run(command, env, tmp_path / "whole.log", None)
     usual = time.monotonic() - usual
-    for kill in range(KILLS + 1):
+    for kill in range(kills + 1):
         before = _state(state)
-        kill_at = rng.uniform(FIRST_KILL_S, usual) if kill < KILLS else None
+        kill_at = rng.uniform(FIRST_KILL_S, usual) if kill < kills else None
         log = tmp_path / f"run{kill}.log"
         killed = _run(command, env, log, kill_at)
         text = log.read_text()
@@ -194,7 +200,7 @@ def test_killed_at_random(voice, tmp_path: Path, figure: Callable[[str, object],
     elapsed = time.monotonic() - started
     figure(
         "killed at random",
-        f"{KILLS} kills at 1-{usual:.0f} s ({', '.join(f'{n} {p}' for p, n in sorted(phases.items()))}): "
+        f"{kills} kills at 1-{usual:.0f} s ({', '.join(f'{n} {p}' for p, n in sorted(phases.items()))}): "
         f"{lost} lost entries of {len(reported)} reported saved, {integrity_failures} integrity "
         f"failures, {doubled} doubled stories, {went_back} stories gone back, {resumed} resumed "
         f'with "Last time", 0 rehearsals marking a night done; state files {files}, '
@@ -202,7 +208,7 @@ def test_killed_at_random(voice, tmp_path: Path, figure: Callable[[str, object],
     )
     assert lost == 0 and integrity_failures == 0 and doubled == 0 and went_back == 0
     assert set(files) <= {"companion.db", "companion.db-wal", "companion.db-shm"}
-    assert len(reported) >= 2 and resumed >= 5, (reported, resumed)
+    assert len(reported) >= 2 and resumed >= kills // 10, (reported, resumed)
 
 
 def test_scheduled_nights_killed_and_restarted(

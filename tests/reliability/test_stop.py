@@ -125,7 +125,12 @@ def wait_until(condition: Callable[[], bool], seconds: float) -> bool:
     return False
 
 
+@pytest.mark.parametrize(
+    "trials",
+    [pytest.param(20, id="20-stops"), pytest.param(TRIALS, id="50-stops", marks=pytest.mark.full)],
+)
 def test_stop_over_the_story_stops_it_within_a_second(
+    trials: int,
     room: None,
     voice: PiperEngine,
     speak: Callable[..., Path],
@@ -166,7 +171,7 @@ def test_stop_over_the_story_stops_it_within_a_second(
         assert wait_until(lambda: barge.active, 10)
         assert wait_until(lambda: not barge.active, 60)
         false_stops = len(stopped_at)
-        for trial in range(TRIALS):
+        for trial in range(trials):
             before = len(stopped_at)
             brain.pending.set()
             assert wait_until(lambda: barge.active and out.played_s > 0, 10)
@@ -195,10 +200,10 @@ def test_stop_over_the_story_stops_it_within_a_second(
     median = float(np.median(delays)) if delays else 0.0
     figure(
         "stop over narration",
-        f"{within}/{TRIALS} stopped within 1 s (median {median:.2f} s, {missed} missed); "
+        f"{within}/{trials} stopped within 1 s (median {median:.2f} s, {missed} missed); "
         f"{false_stops} false stops in one story told with nobody speaking",
     )
     # The aim is 95 % within 1 s; today's figure is far below it (see the README). This guards
     # what works: its own voice seldom stops a story, and a child's stop is heard at all.
     assert false_stops <= 2
-    assert TRIALS - missed >= TRIALS // 5
+    assert trials - missed >= trials // 5
