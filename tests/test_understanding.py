@@ -42,7 +42,7 @@ from companion.messages import Intent, Reply, Transcript
 from companion.routine.night import BREATHING
 from companion.state.store import Store
 from companion.storytelling.format import load_library
-from companion.storytelling.safety import WordSafety, answer_for, dont_know
+from companion.storytelling.safety import WordSafety, answer_for, answer_reading, dont_know
 from tests.conftest import daytime
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -269,6 +269,28 @@ ANSWER_CASES = [
 @pytest.mark.parametrize(("kind", "text", "answer"), ANSWER_CASES)
 def test_answer_from_a_whole_sentence(kind: str, text: str, answer: str | None) -> None:
     assert answer_for(kind, text, WordSafety()) == answer
+
+
+READING_CASES = [
+    # kind, the recognizer's readings (best first), the reading that holds the answer
+    ("sound", ("A little girl.", "A little bell."), "A little bell."),
+    ("animal", ("A fang win.", "A penguin.", "Penguin."), "A penguin."),
+    ("name", ("JZ", "Daisy"), "Daisy"),
+    ("place", ("Under Nasi", "Under the sea"), "Under the sea"),
+    ("colour", ("Purple.", "Pink."), "Purple."),
+    ("free", ("They had a picnic.", "They had a big lick."), "They had a picnic."),
+    ("animal", ("A spaceship.", "A space ship."), "A spaceship."),
+    ("animal", ("Bloody hell.", "A penguin."), "Bloody hell."),
+    ("colour", ("Um, variable.", "Um, shit red."), "Um, variable."),
+    ("colour", (), ""),
+]
+
+
+@pytest.mark.parametrize(("kind", "readings", "chosen"), READING_CASES)
+def test_the_likeliest_reading_with_a_known_answer_word_is_taken(
+    kind: str, readings: tuple[str, ...], chosen: str
+) -> None:
+    assert answer_reading(kind, readings, WordSafety()) == chosen
 
 
 def test_dont_know_is_no_answer() -> None:
