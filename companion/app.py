@@ -17,7 +17,7 @@ from companion.audio.segmenter import Segmenter, VoiceDetector
 from companion.audio.sounds import SleepSounds
 from companion.config import Config
 from companion.dialog.bargein import BargeIn
-from companion.dialog.intents import command_phrases
+from companion.dialog.intents import KEY_TERMS, command_phrases
 from companion.dialog.loop import Brain, ListeningLoop, strip_wake
 from companion.errors import AudioDeviceLost
 from companion.host import Host
@@ -59,7 +59,13 @@ def idle_grammar(config: Config) -> Grammar:
     others = " ".join(f"Hey {who}." for who in (*OTHERS_CALLED, *config.family.names))
     contrast = f"{others} Hey {name}, tell me a story."
     return Grammar(
-        "idle", command_phrases(wake), open=True, prefix=wake, prompt=prompt, contrast=contrast
+        "idle",
+        command_phrases(wake),
+        open=True,
+        prefix=wake,
+        prompt=prompt,
+        contrast=contrast,
+        terms=KEY_TERMS,
     )
 
 

@@ -170,6 +170,10 @@ PATTERNS: Final[dict[str, tuple[str, ...]]] = {
         "go to sleep",
         "time to sleep",
         "see you in the morning",
+        "see you tomorrow",
+        "bye bye",
+        "goodbye",
+        "bye",
     ),
     "bad_dream": (
         "bad dream",
@@ -618,6 +622,42 @@ def classify(
         if confidence >= MIN_CONFIDENCE:
             return Intent(top.intent, confidence, transcript.text)
     return Intent("none", 0.0, transcript.text)
+
+
+KEY_TERMS: Final = (
+    "story",
+    "stop",
+    "hush",
+    "shush",
+    "quiet",
+    "enough",
+    "cancel",
+    "goodnight",
+    "night night",
+    "sweet dreams",
+    "sleep tight",
+    "bye bye",
+    "frightened",
+    "scared",
+    "nightmare",
+    "bad dream",
+    "repeat",
+    "again",
+    "carry on",
+    "go on",
+    "family night",
+    "together",
+    "make one up",
+    "invent",
+    "sleep sounds",
+    "rain",
+    "waves",
+    "white noise",
+    "louder",
+    "quieter",
+)
+"""Words that carry a request on their own: a recognizer unsure of a request weighs readings of
+it with one of these in the place of words it heard instead."""
 
 
 def command_phrases(wake_phrase: str = "", topics: Iterable[str] = ()) -> tuple[str, ...]:

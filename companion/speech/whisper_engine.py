@@ -258,8 +258,12 @@ class WhisperEngine:
         rows = self._log_probs(decoded.encoded, prompt, [[t for p in pieces for t in p]])[0]
         if rows is None:
             return ()
+        lead = _plain(self._grammar.prefix).split()
+        fixed = len(lead) if lead and _plain(" ".join(said)).split()[: len(lead)] == lead else 0
         places: list[tuple[float, int, str]] = []
         for place, start in enumerate(starts):
+            if place < fixed:  # the wake phrase stays what it is
+                continue
             for term in terms:
                 spelled = term[:1].upper() + term[1:] if place == 0 else term
                 first = tok.encode(" " + spelled)[0]
