@@ -306,8 +306,10 @@ class WhisperEngine:
         longest = max(len(s) for s in sequences)
         size = self._tokenizer.eot + 1
         out: list[np.ndarray | None] = []
-        for i in range(0, len(sequences), 24):  # the logits of a batch take 0.2 MB per token
-            batch = sequences[i : i + 24]
+        # the logits come back for every vocabulary entry, 0.2 MB a token: small batches keep
+        # the peak memory down
+        for i in range(0, len(sequences), 8):
+            batch = sequences[i : i + 8]
             features = ctranslate2.StorageView.from_array(
                 np.ascontiguousarray(np.repeat(audio, len(batch), axis=0))
             )
