@@ -192,7 +192,7 @@ def _heard_answer(path: Path, kind: str, config: Config, stt: Any, safety: Any) 
     from companion.audio.files import WavInput
     from companion.audio.segmenter import Segmenter, VoiceDetector
     from companion.dialog.loop import first_utterance
-    from companion.storytelling.safety import answer_for, answer_grammar, answer_reading
+    from companion.storytelling.safety import answer_grammar, answer_heard
 
     listening = config.listening
     audio = WavInput(path)
@@ -206,9 +206,7 @@ def _heard_answer(path: Path, kind: str, config: Config, stt: Any, safety: Any) 
         )
     finally:
         audio.close()
-    if heard is None:
-        return None
-    return answer_for(kind, answer_reading(kind, (heard.text, *heard.alternatives), safety), safety)
+    return answer_heard(kind, heard, safety) if heard is not None else None
 
 
 def _fractions(scores: dict[tuple[str, str], list[bool]]) -> dict[str, dict[str, float]]:

@@ -194,9 +194,8 @@ def _expected_answer(args: argparse.Namespace, config, audio_path: str) -> str |
     from companion.storytelling.format import KINDS
     from companion.storytelling.safety import (
         WordSafety,
-        answer_for,
         answer_grammar,
-        answer_reading,
+        answer_heard,
     )
 
     kind = args.expect.lower().replace("color", "colour")
@@ -221,8 +220,7 @@ def _expected_answer(args: argparse.Namespace, config, audio_path: str) -> str |
     if grammar.name == "yes/no":
         name = classify(heard, allowed=frozenset({"yes", "no"})).name
         return None if name == "none" else name
-    safety = WordSafety.with_words(config.safety.blocked_words)
-    return answer_for(kind, answer_reading(kind, (heard.text, *heard.alternatives), safety), safety)
+    return answer_heard(kind, heard, WordSafety.with_words(config.safety.blocked_words))
 
 
 def cmd_stories(args: argparse.Namespace) -> int:

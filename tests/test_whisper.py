@@ -18,7 +18,7 @@ from companion.config import Config
 from companion.dialog.intents import classify
 from companion.dialog.loop import strip_wake
 from companion.messages import SAMPLE_RATE, Grammar
-from companion.storytelling.safety import WordSafety, answer_for, answer_grammar, answer_reading
+from companion.storytelling.safety import WordSafety, answer_grammar, answer_heard
 from tests.conftest import hear_file, need
 
 
@@ -72,8 +72,7 @@ def test_an_answer_word_the_best_reading_missed_is_weighed_in_its_place(
     heard = hear_file(wav, whisper, grammar)
     assert bare is not None and heard is not None
     assert heard.text == bare.text, "the terms add readings, they do not change the best one"
-    reading = answer_reading("animal", (heard.text, *heard.alternatives), safety)
-    assert answer_for("animal", reading, safety) == "hedgehog", (heard.text, heard.alternatives)
+    assert answer_heard("animal", heard, safety) == "hedgehog", (heard.text, heard.alternatives)
 
 
 def test_words_that_are_no_answer_do_not_become_one(whisper, voice, tmp_path: Path) -> None:
@@ -84,8 +83,7 @@ def test_words_that_are_no_answer_do_not_become_one(whisper, voice, tmp_path: Pa
         wav = voicebank.render(text, child, "child", tmp_path, voice)
         heard = hear_file(wav, whisper, answer_grammar(kind))
         assert heard is not None
-        reading = answer_reading(kind, (heard.text, *heard.alternatives), safety)
-        assert answer_for(kind, reading, safety) is None, (text, heard.text, heard.alternatives)
+        assert answer_heard(kind, heard, safety) is None, (text, heard.text, heard.alternatives)
 
 
 @pytest.mark.parametrize(

@@ -260,14 +260,15 @@ class WhisperEngine:
             return ()
         lead = _plain(self._grammar.prefix).split()
         fixed = len(lead) if lead and _plain(" ".join(said)).split()[: len(lead)] == lead else 0
+        spellings = {t: t[:1].upper() + t[1:] for t in terms}  # a reading's first word
+        firsts = {s: tok.encode(" " + s)[0] for s in (*terms, *spellings.values())}
         places: list[tuple[float, int, str]] = []
         for place, start in enumerate(starts):
             if place < fixed:  # the wake phrase stays what it is
                 continue
             for term in terms:
-                spelled = term[:1].upper() + term[1:] if place == 0 else term
-                first = tok.encode(" " + spelled)[0]
-                places.append((float(rows[start][first]), place, spelled))
+                spelled = spellings[term] if place == 0 else term
+                places.append((float(rows[start][firsts[spelled]]), place, spelled))
         places.sort(reverse=True)
         # the beam's own readings are the measure: "Um, a spaceship." beats "Um, a fish"
         own = tuple(dict.fromkeys((" ".join(said) + end, *decoded.alternatives)))
@@ -278,13 +279,12 @@ class WhisperEngine:
                 readings.setdefault(" ".join(words) + end, 0)
         texts = list(readings)
         sequences = [tok.encode(" " + t) for t in texts]
+        odds = self._log_probs(decoded.encoded, prompt, sequences)
         scores = [
             -math.inf
-            if rows is None
-            else float(sum(r[t] for r, t in zip(rows, seq, strict=False)) + rows[len(seq)][tok.eot])
-            for rows, seq in zip(
-                self._log_probs(decoded.encoded, prompt, sequences), sequences, strict=True
-            )
+            if each is None
+            else float(sum(r[t] for r, t in zip(each, seq, strict=False)) + each[len(seq)][tok.eot])
+            for each, seq in zip(odds, sequences, strict=True)
         ]
         best = max(scores[: len(own)])
         kept = sorted(
@@ -303,13 +303,13 @@ class WhisperEngine:
         import ctranslate2
 
         audio = np.asarray(encoded)
-        longest = max(len(s) for s in sequences)
         size = self._tokenizer.eot + 1
         out: list[np.ndarray | None] = []
         # the logits come back for every vocabulary entry, 0.2 MB a token: small batches keep
         # the peak memory down
         for i in range(0, len(sequences), 8):
             batch = sequences[i : i + 8]
+            longest = max(len(s) for s in batch)
             features = ctranslate2.StorageView.from_array(
                 np.ascontiguousarray(np.repeat(audio, len(batch), axis=0))
             )

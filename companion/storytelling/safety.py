@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Final
 
-from companion.messages import Grammar
+from companion.messages import Grammar, Transcript
 
 # Rude words, in plain spelling; variants (leetspeak, stretched letters, spaces) are folded first,
 # and plurals and -ing/-er/-ed/-y forms are blocked with each word.
@@ -574,6 +574,11 @@ def answer_reading(kind: str, readings: Sequence[str], safety: WordSafety) -> st
     return said[0]
 
 
+def answer_heard(kind: str, heard: Transcript, safety: WordSafety) -> str | None:
+    """The answer in what the recognizer heard: its likeliest reading holding one, or None."""
+    return answer_for(kind, answer_reading(kind, (heard.text, *heard.alternatives), safety), safety)
+
+
 def answer_terms(kind: str, names: Iterable[str] = ()) -> tuple[str, ...]:
     """The words that answer a question of this kind, for a recognizer to weigh in."""
     terms = list(VOCABULARY.get(kind, ()))
@@ -586,9 +591,7 @@ def grammar_phrases(
     kind: str, defaults: Iterable[str] = (), names: Iterable[str] = ()
 ) -> tuple[str, ...]:
     """What the recognizer should expect for an answer of this kind."""
-    phrases = list(VOCABULARY.get(kind, ())) + [d.lower() for d in defaults]
-    if kind == "name":
-        phrases += [n.lower() for n in names]
+    phrases = [*answer_terms(kind, names), *(d.lower() for d in defaults)]
     if kind == "colour":
         phrases += [f"it was {p}" for p in COLOURS[:20]]
     if kind in ("animal", "place", "object", "sound"):
