@@ -6,13 +6,14 @@ import bisect
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from companion.audio.base import AudioInput, AudioOutput
+from companion.audio.echo import open_canceller
 from companion.audio.segmenter import Segmenter, VoiceDetector
 from companion.audio.sounds import SleepSounds
 from companion.config import Config
@@ -20,11 +21,13 @@ from companion.dialog.bargein import BargeIn
 from companion.dialog.intents import KEY_TERMS, command_phrases
 from companion.dialog.loop import Brain, ListeningLoop, strip_wake
 from companion.errors import AudioDeviceLost
+from companion.events import EventLog
 from companion.host import Host
-from companion.messages import Grammar, Line, Reply, Transcript
+from companion.messages import AudioChunk, Grammar, Intent, Line, Reply, Transcript
 from companion.paths import cache_dir, data_dir, state_dir
 from companion.service import Watchdog, notify
 from companion.speech.engines import open_recognizer
+from companion.speech.microwakeword_engine import open_stop_spotter
 from companion.speech.piper_engine import PiperEngine
 from companion.speech.stt import SpeechToText
 from companion.speech.tts import (
@@ -186,20 +189,6 @@ class Speaker:
                 first = playing
 
 
-def _stop_listener(stt: SpeechToText) -> SpeechToText:
-    """The recognizer that hears "stop" over the companion's own voice.
-
-    That needs a streaming grammar decoder, asked for its best guess on every chunk; a neural
-    one decodes whole utterances, too slow for that, so pocketsphinx's small restricted model
-    listens instead (its open model is never loaded).
-    """
-    if not getattr(stt, "partial_is_final", False):
-        return stt
-    from companion.speech.pocketsphinx_engine import PocketsphinxEngine
-
-    return PocketsphinxEngine()
-
-
 def make_host(config: Config, store: Store | None = None) -> Host:
     """Stories from stories/ (broken files are logged and skipped) and the state database."""
     stories, _ = load_library(data_dir("stories"))
@@ -226,6 +215,7 @@ class Companion:
         wait_warm: bool = False,
         brain: Brain | None = None,
         store: Store | None = None,
+        events: EventLog | None = None,
     ) -> None:
         started = time.perf_counter()
         self.config = config
@@ -266,11 +256,13 @@ class Companion:
         self.speaker.on_first_audio = self.loop.mark_first_audio
         self.barge_in: BargeIn | None = None
         self._stop_heard: Transcript | None = None
+        self.events = events
+        self.input_s = 0.0
+        """Seconds of microphone audio read so far (the clock of the event log)."""
+        if events is not None:
+            self.loop.on_heard = self._heard
         if half_duplex and listening.stop_while_speaking:
-            wake = config.speech.wake_phrase
-            self.barge_in = BargeIn(
-                _stop_listener(self.stt), VoiceDetector().is_speech, wake, self._stopped
-            )
+            self.barge_in = self._barge_in()
             self.loop.interrupted = self._take_stop
         self.watchdog = Watchdog()
         self.loop.on_audio = self.watchdog.feed
@@ -282,6 +274,34 @@ class Companion:
         if preload is not None:  # listening starts on the small model; the open one follows
             preload()
         logger.info('ready in %.2f s; say "%s"', self.startup_s, config.speech.wake_phrase)
+
+    def _barge_in(self) -> BargeIn:
+        """The listener for "stop" while speaking: echo canceller, keyword model, recognizer."""
+        canceller = open_canceller()
+        out = self.audio_out
+        if hasattr(out, "on_played"):
+            out.on_played = canceller.far
+        elif canceller.cancels:
+            logger.warning("speaker %s does not say what it plays: no echo cancelling", out.name)
+        return BargeIn(
+            self.stt,
+            VoiceDetector().is_speech,
+            self.config.speech.wake_phrase,
+            self._stopped,
+            canceller=canceller,
+            spotter=open_stop_spotter(),
+            duck=getattr(out, "duck", None),
+            on_heard=self._heard_over if self.events is not None else None,
+        )
+
+    def _heard(self, transcript: Transcript, intent: Intent) -> None:
+        if self.events is not None and transcript.text:
+            self.events.write(self.input_s, "heard", text=transcript.text, intent=intent.name)
+
+    def _heard_over(self, transcript: Transcript, stopped: bool) -> None:
+        if self.events is not None:
+            intent = "stop" if stopped else "none"
+            self.events.write(self.input_s, "heard", text=transcript.text, intent=intent)
 
     def speak(self, reply: Reply) -> float:
         """Say a reply; start or stop sleep sounds; apply a new volume cap or a volume step."""
@@ -316,6 +336,9 @@ class Companion:
                 out.volume = level / before * out.cap  # a quieter level stays as quiet a share
         self.speaker.interrupted.clear()
         began = time.monotonic()
+        text = " ".join(line.text if isinstance(line, Line) else line for line in reply.lines)
+        if self.events is not None and text:
+            self.events.write(self.input_s, "saying", text=text)
         if self.barge_in is not None:
             self.barge_in.begin(reply)
         try:
@@ -323,6 +346,9 @@ class Companion:
         finally:
             if self.barge_in is not None:
                 self.barge_in.end()
+        if self.events is not None and text:
+            stopped = self.speaker.interrupted.is_set()
+            self.events.write(self.input_s, "said", text=text, stopped=stopped)
         if self.speaker.interrupted.is_set():
             return time.monotonic() - began
         for name in reply.sounds:
@@ -339,6 +365,8 @@ class Companion:
         """Stop heard over our own voice (the microphone's thread): silence now."""
         self._stop_heard = transcript
         self.speaker.interrupt()
+        if self.events is not None:
+            self.events.write(self.input_s, "stopped", text=transcript.text)
 
     def _take_stop(self) -> Transcript | None:
         heard, self._stop_heard = self._stop_heard, None
@@ -346,11 +374,20 @@ class Companion:
             return None
         return strip_wake(heard, self.config.speech.wake_phrase)[0]
 
-    def run(self, drain: bool = False) -> None:
-        chunks = self.audio_in.chunks()
+    def _counted(self, chunks: Iterable[AudioChunk]) -> Iterator[AudioChunk]:
+        for chunk in chunks:
+            self.input_s = chunk.start_s + chunk.duration_s
+            yield chunk
+
+    def run(self, drain: bool = False, first: Reply | None = None) -> None:
+        """Listen until the input ends; `first` is said at once (a story asked for by name),
+        with "stop" heard over it like over any reply."""
+        chunks: Iterable[AudioChunk] = self._counted(self.audio_in.chunks())
         if self.barge_in is not None:
             chunks = self.barge_in.tap(chunks)
         try:
+            if first is not None:
+                self.loop.begin(first)
             self.loop.run(chunks, drain=drain)
         finally:
             self.close()
@@ -361,3 +398,5 @@ class Companion:
         self.speaker.close()
         self.audio_in.close()
         self.audio_out.close()
+        if self.events is not None:
+            self.events.close()

@@ -24,6 +24,16 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--config", help="the parents' config file (TOML)")
     p.add_argument("--input-wav", help="use a WAV file as the microphone")
     p.add_argument("--output-wav", help="write what the companion says to a WAV file")
+    p.add_argument(
+        "--room",
+        type=float,
+        metavar="ECHO_DB",
+        help="with --input-wav: a simulated bedroom, where what the companion says comes back "
+        "into its microphone at ECHO_DB (e.g. -6), a little delayed and reverberant",
+    )
+    p.add_argument(
+        "--events", metavar="FILE", help="write what it heard and said to FILE, as JSON lines"
+    )
     p.add_argument("--now", action="store_true", help="start tonight's routine at once (rehearse)")
     p.add_argument("--mode", choices=("shared", "freeform"), help="with --now: tonight's mode")
 
@@ -55,6 +65,16 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--config")
     p.add_argument("--input-wav", help="use a WAV file as the microphone")
     p.add_argument("--output-wav", help="write what the companion says to a WAV file")
+    p.add_argument(
+        "--room",
+        type=float,
+        metavar="ECHO_DB",
+        help="with --input-wav: a simulated bedroom, where what the companion says comes back "
+        "into its microphone at ECHO_DB (e.g. -6), a little delayed and reverberant",
+    )
+    p.add_argument(
+        "--events", metavar="FILE", help="write what it heard and said to FILE, as JSON lines"
+    )
     p.add_argument("--listener", action="append", help="who is listening (repeat for turns)")
 
     p = sub.add_parser("journal", help="the stories told and made up, as Markdown")
@@ -262,10 +282,9 @@ def cmd_tell(args: argparse.Namespace) -> int:
         tell_text(host, story, lambda: sys.stdin.readline() or None, sys.stdout)
         return 0
     companion = _companion(args, config, host)
-    companion.loop.begin(host.start_story(story))
     _stop_on_sigterm()
     try:
-        companion.run()
+        companion.run(first=host.start_story(story))
     except KeyboardInterrupt:
         logger.info("stopped")
     return 0
@@ -319,7 +338,23 @@ def _companion(args: argparse.Namespace, config, host=None):
     from companion.app import Companion
     from companion.audio.devices import DeviceInput, DeviceOutput
     from companion.audio.files import WavInput, WavOutput
+    from companion.events import EventLog
 
+    events = None
+    if args.events:
+        try:
+            events = EventLog(args.events)
+        except OSError as err:
+            raise CompanionError(f"--events {args.events}: cannot write ({err.strerror})") from None
+    if args.room is not None:
+        from companion.audio.room import SimulatedRoom
+
+        if not args.input_wav:
+            raise CompanionError("--room needs --input-wav (the room's sound without the speaker)")
+        if not -60.0 <= args.room <= 6.0:
+            raise CompanionError(f"--room {args.room:g}: the echo level is a dB from -60 to 6")
+        room = SimulatedRoom(args.input_wav, args.output_wav, args.room, cap=config.volume.day)
+        return Companion(config, room, room, half_duplex=True, brain=host, events=events)
     audio_in = (
         WavInput(args.input_wav) if args.input_wav else DeviceInput(config.audio.input_device)
     )
@@ -328,7 +363,8 @@ def _companion(args: argparse.Namespace, config, host=None):
         if args.output_wav
         else DeviceOutput(config.audio.output_device, cap=config.volume.day)
     )
-    return Companion(config, audio_in, audio_out, half_duplex=not args.output_wav, brain=host)
+    live = not args.output_wav
+    return Companion(config, audio_in, audio_out, half_duplex=live, brain=host, events=events)
 
 
 def cmd_run(args: argparse.Namespace) -> int:

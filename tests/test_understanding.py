@@ -528,6 +528,7 @@ def _companion(tmp_path: Path, day: float, night: float):
     companion.sounds = None
     companion.speaker = _FakeSpeaker(out)
     companion.barge_in = None
+    companion.events = None
     companion.realtime = False
     return companion, out
 

@@ -274,6 +274,11 @@ class DeviceOutput(_Device):
         self._idle.set()
         self.on_progress: Callable[[], None] | None = None
         """Called while audio is really leaving the speaker (feeds the service watchdog)."""
+        self.on_played: Callable[[np.ndarray, int], None] | None = None
+        """Called from the device's thread with every block as it is played (the echo
+        canceller's far end)."""
+        self.gain = 1.0
+        """Set by duck(): applied as the audio leaves, so it takes effect within a block."""
         super().__init__(device)
         logger.info("speaker: %s at %d Hz", self.name, self.rate)
 
@@ -312,6 +317,14 @@ class DeviceOutput(_Device):
             if not self._buffer:
                 self._idle.set()
         out[filled:, 0] = 0.0
+        if self.gain != 1.0:
+            out *= self.gain
+        if self.on_played is not None:
+            self.on_played(out[:, 0].copy(), self.rate)
+
+    def duck(self, gain: float) -> None:
+        """Play at `gain` (1.0 is the level asked for) from the next block on."""
+        self.gain = max(0.0, min(1.0, gain))
 
     def _lost(self, how: str = "was lost") -> AudioDeviceLost:
         return AudioDeviceLost(f'speaker "{self.name}" {how}', self.played_s)

@@ -1,10 +1,18 @@
 """Hearing "stop" while the companion itself is speaking.
 
 The listening loop is half-duplex: while a reply plays it does not listen. This listener
-does, on a tap of the same microphone, with a grammar of the stop phrases plus the words
-being said right now, so the companion's own voice (what an echo canceller leaves of it)
-decodes as its own words and not as "stop". A line that itself says "stop" can only be
-stopped with the companion's name first ("Luma, stop").
+does, on a tap of the same microphone. Every chunk first goes through the echo canceller,
+which is fed what the speaker plays. On the cleaned audio:
+
+- a keyword model for "stop" stops the reply the moment it hears the word;
+- voice that the companion's own output does not explain ducks the reply at once, and the
+  recognizer decodes what was said when it ends: a stop phrase ("be quiet", "Luma, stop",
+  "that's enough") stops the reply, anything else brings the volume back.
+
+What is left of the companion's own voice decodes as its own words, not as "stop": a
+line that itself says "stop" can only be stopped with the companion's name first ("Luma,
+stop"). Without an echo canceller the microphone is heard only in the pauses between
+sentences.
 """
 
 from __future__ import annotations
@@ -19,8 +27,11 @@ from typing import Final
 import numpy as np
 
 from companion.audio.base import CHUNK_S
+from companion.audio.echo import GAP_S, EchoCanceller, SpeakerGate
+from companion.dialog.intents import classify
 from companion.messages import AudioChunk, Grammar, Line, Reply, Transcript
 from companion.speech.grammar import whole_phrase, words
+from companion.speech.spotter import KeywordSpotter
 from companion.speech.stt import SpeechToText
 
 logger = logging.getLogger(__name__)
@@ -33,16 +44,25 @@ STOP_PHRASES: Final = (
     "stop it",
     "stop talking",
     "okay stop",
+    "be quiet",
+    "that's enough",
+    "no more",
+    "shush",
+    "hush",
 )
 STOP_WORDS: Final = frozenset({"stop", "stops", "stopped", "stopping"})
 """Words that, said by the companion itself, could sound like a stop phrase."""
-TRAILING_S: Final = 0.4
-"""Quiet that ends a stretch of decoding."""
-HELD_S: Final = 0.15
-"""How long a stop phrase must stay the end of the best guess before it counts."""
+DUCK_GAIN: Final = 0.18
+"""The reply's level while someone speaks over it (about -15 dB)."""
+DUCK_AFTER_S: Final = 0.06
+"""Voiced audio that ducks the reply."""
+TRAILING_S: Final = 0.24
+"""Quiet that ends what was said over the reply."""
 MAX_S: Final = 4.0
-"""Decoding starts over after this much sound, overlapping by RECENT_S."""
-RECENT_S: Final = 0.6
+"""Longest stretch decoded at once; longer talk is not a stop phrase."""
+PREROLL_S: Final = 0.3
+MAX_WORDS: Final = 6
+"""Longer sentences are not a stop phrase, even with one in them."""
 BACKLOG: Final = 400
 """Chunks (about 12 s) the tap keeps for a loop that is busy; older ones are dropped."""
 
@@ -56,18 +76,32 @@ class BargeIn:
         is_speech: Callable[[np.ndarray], bool],
         wake_phrase: str,
         on_stop: Callable[[Transcript], None],
+        *,
+        canceller: EchoCanceller | None = None,
+        spotter: KeywordSpotter | None = None,
+        duck: Callable[[float], None] | None = None,
+        on_heard: Callable[[Transcript, bool], None] | None = None,
     ) -> None:
         self.stt = stt
         self.is_speech = is_speech
         self.wake_phrase = wake_phrase
         self.on_stop = on_stop
+        self.canceller = canceller or SpeakerGate()
+        self.spotter = spotter
+        self.duck = duck
+        self.on_heard = on_heard
+        """Called with what was said over a reply, and whether it stopped it."""
         self._lock = threading.Lock()
         self._lines: tuple[str, ...] | None = None
-        self._grammar: Grammar | None = None
+        self._said: frozenset[str] = frozenset()
         self._guarded = False
-        self._in_utterance = False
-        self._recent: deque[np.ndarray] = deque(maxlen=max(1, round(RECENT_S / CHUNK_S)))
-        self._length_s = self._quiet_s = self._held_s = 0.0
+        self._grammar = Grammar("speaking", STOP_PHRASES, prompt=self._prompt())
+        """Primes a neural recognizer with the stop phrases; a grammar decoder also gets the
+        reply's own lines, so that its echo decodes as itself and not as "stop"."""
+        self._recent: deque[np.ndarray] = deque(maxlen=max(1, round(PREROLL_S / CHUNK_S)))
+        self._utterance: list[np.ndarray] = []
+        self._voiced_s = self._quiet_s = 0.0
+        self._ducked = False
         self.heard: list[Transcript] = []
         """Every stop that stopped a reply (for logs and tests)."""
 
@@ -80,105 +114,133 @@ class BargeIn:
         lines = tuple(line.text if isinstance(line, Line) else line for line in reply.lines)
         with self._lock:
             self._lines = lines
-            self._grammar = None  # built on the tap's thread, off the reply's path
-            self._recent.clear()
+            self._said = frozenset(w for line in lines for w in words(line))
+            self._guarded = bool(STOP_WORDS & self._said)
+            said = tuple(p for p in (" ".join(words(line)) for line in lines) if p)
+            calls = tuple(f"{c} {p}" for c in self._calls() for p in STOP_PHRASES)
+            self._grammar = Grammar(
+                "speaking", (*STOP_PHRASES, *calls, *said), prompt=self._prompt(), transient=True
+            )
+            self._utterance = []
+            self._voiced_s = self._quiet_s = 0.0
+            if self.spotter is not None:
+                self.spotter.reset()
 
     def end(self) -> None:
         """The reply is over: let go of the recognizer for the listening loop."""
         with self._lock:
             self._lines = None
-            self._drop_utterance()
-
-    def _drop_utterance(self) -> None:
-        if self._in_utterance:
-            self._in_utterance = False
-            self.stt.finish()
-
-    def _prepare(self, lines: tuple[str, ...]) -> Grammar:
-        said = [" ".join(words(line)) for line in lines]
-        self._guarded = any(STOP_WORDS & set(words(line)) for line in lines)
-        calls = self._calls()
-        phrases = (*STOP_PHRASES, *(f"{c} {p}" for c in calls for p in STOP_PHRASES), *said)
-        grammar = Grammar("speaking", tuple(p for p in phrases if p), transient=True)
-        prepare = getattr(self.stt, "prepare", None)
-        if prepare is not None:
-            prepare(grammar)
-        return grammar
+            self._utterance = []
+            self._restore()
 
     def hear(self, chunk: AudioChunk) -> None:
-        """One chunk from the microphone (the tap's thread)."""
+        """One microphone chunk, already through the echo canceller (the tap's thread)."""
         with self._lock:
             if self._lines is None:
                 return
-            if self._grammar is None:
-                self._grammar = self._prepare(self._lines)
             heard = self._listen(chunk)
             if heard is None:
                 return
             self._lines = None
-            self._drop_utterance()
-        logger.info("stop heard while speaking (%r)", heard)
-        transcript = Transcript(heard, 1.0, "barge-in")
-        self.heard.append(transcript)
-        self.on_stop(transcript)
+            self._utterance = []
+        logger.info("stop heard while speaking (%r)", heard.text)
+        self.heard.append(heard)
+        if self.on_heard is not None:
+            self.on_heard(heard, True)
+        self.on_stop(heard)
 
-    def _listen(self, chunk: AudioChunk) -> str | None:
-        """Decode continuously while there is sound; the stop phrase once it has held."""
-        speech = self.is_speech(chunk.samples)
-        self._recent.append(chunk.samples)
-        if not self._in_utterance:
+    def _listen(self, chunk: AudioChunk) -> Transcript | None:
+        samples = chunk.samples
+        if not self.canceller.cancels and self.canceller.speaker_quiet_s() < GAP_S:
+            samples = np.zeros_like(samples)  # the speaker's own sound: nothing to hear
+        spotter = self.spotter
+        if spotter is not None and not self._guarded and spotter.hear(samples):
+            return Transcript(spotter.keyword, 1.0, spotter.name)
+        speech = self.is_speech(samples)
+        self._recent.append(samples)
+        if not self._utterance:
             if not speech:
                 return None
-            self._start()
-        self.stt.feed(chunk.samples)
-        self._length_s += chunk.duration_s
-        self._quiet_s = 0.0 if speech else self._quiet_s + chunk.duration_s
-        said = self.stt.partial()
-        stop = self.stop_at_end(said)
-        self._held_s = self._held_s + chunk.duration_s if stop else 0.0
-        if stop and self._held_s >= HELD_S:
-            return said
-        if self._quiet_s >= TRAILING_S or self._length_s >= MAX_S:
-            self._in_utterance = False
-            final = self.stt.finish().text
-            if self.stop_at_end(final):
-                return final
-            logger.debug("while speaking: %r", final)
-            if speech:  # still sound: go straight on, overlapping, so no word is cut
-                self._start()
+            self._utterance = list(self._recent)
+            self._voiced_s = self._quiet_s = 0.0
+        else:
+            self._utterance.append(samples)
+        if speech:
+            self._voiced_s += chunk.duration_s
+            self._quiet_s = 0.0
+        else:
+            self._quiet_s += chunk.duration_s
+        if self._voiced_s >= DUCK_AFTER_S and not self._ducked and self.duck is not None:
+            self._ducked = True
+            self.duck(DUCK_GAIN)
+        length_s = len(self._utterance) * CHUNK_S
+        if self._quiet_s < TRAILING_S and length_s < MAX_S:
+            return None
+        audio, self._utterance = np.concatenate(self._utterance), []
+        if self._voiced_s < DUCK_AFTER_S:
+            return None
+        heard = self._decode(audio)
+        if heard is not None:
+            logger.debug("over the reply: %r (%.2f)", heard.text, heard.confidence)
+        if heard is not None and self.is_stop(heard.text):
+            return Transcript(heard.text, 1.0, heard.engine, heard.alternatives)
+        if heard is not None and heard.text and self.on_heard is not None:
+            self.on_heard(heard, False)
+        if not speech:
+            self._restore()
         return None
 
-    def _start(self) -> None:
-        assert self._grammar is not None
+    def _decode(self, audio: np.ndarray) -> Transcript | None:
         self.stt.start(self._grammar)
-        for samples in self._recent:
-            self.stt.feed(samples)
-        self._in_utterance = True
-        self._length_s = self._quiet_s = self._held_s = 0.0
+        self.stt.feed(audio)
+        transcript = self.stt.finish()
+        return transcript if transcript.text else None
+
+    def _restore(self) -> None:
+        if self._ducked and self.duck is not None:
+            self.duck(1.0)
+        self._ducked = False
+
+    def _prompt(self) -> str:
+        name = self._calls()[-1].title() if self._calls() else ""
+        return f"Stop. Stop please. {name}, stop. Be quiet. That's enough. No more.".strip()
 
     def _calls(self) -> tuple[str, ...]:
         """How a child calls the companion: the wake phrase, or just its name ("luma")."""
         wake = words(self.wake_phrase)
         return tuple(dict.fromkeys([" ".join(wake), wake[-1]])) if wake else ()
 
-    def stop_at_end(self, text: str) -> bool:
-        """Whether what was heard ends in a stop phrase (the companion's own words before it).
+    def is_stop(self, text: str) -> bool:
+        """Whether what was heard over the reply asks it to stop.
 
-        After a line that says "stop" itself, only with the companion's name before it.
+        A short stop phrase, or a short sentence the classifier reads as stop. Words that
+        are all the reply's own are its echo; after a line that says "stop" itself, only
+        with the companion's name before it.
         """
         said = words(text)
-        for size in (3, 2, 1):
-            tail = said[-size:]
-            if len(tail) < size or not whole_phrase(" ".join(tail), STOP_PHRASES):
-                continue
-            before = " ".join(said[:-size])
-            if any(before == c or before.endswith(" " + c) for c in self._calls()):
-                return True
-            return not self._guarded
-        return False
+        if not said or len(said) > MAX_WORDS:
+            return False
+        named = False
+        for call in self._calls():
+            size = len(call.split())
+            if " ".join(said[:size]) == call:
+                said, named = said[size:], True
+                break
+        if not said:
+            return False
+        if self._guarded and not named:
+            return False
+        if not named and len(said) > 1 and set(said) <= self._said:
+            return False  # its own words, heard back
+        phrase = " ".join(said)
+        if whole_phrase(phrase, STOP_PHRASES):
+            return True
+        # "um, stop", "okay stop it"; "I don't want to stop" is not
+        return classify(phrase, frozenset({"stop"}), in_story=True).name == "stop"
 
     def tap(self, chunks: Iterable[AudioChunk]) -> Iterator[AudioChunk]:
-        """Read the microphone on a thread, hearing stop there, and pass the chunks on.
+        """Read the microphone on a thread (from now on), hearing stop there, and pass the
+        chunks on.
 
         Chunks that arrive while a reply plays are heard here only: the half-duplex loop
         would skip them anyway, and a long story would otherwise pile them up.
@@ -189,8 +251,9 @@ class BargeIn:
         def read() -> None:
             try:
                 for chunk in chunks:
+                    cleaned = self.canceller.near(chunk)
                     if self.active:
-                        self.hear(chunk)
+                        self.hear(cleaned)
                         continue
                     try:
                         passed.put_nowait(chunk)
@@ -203,7 +266,13 @@ class BargeIn:
 
         reader = threading.Thread(target=read, name="microphone", daemon=True)
         reader.start()
-        while (chunk := passed.get()) is not None:
-            yield chunk
-        if failed:
-            raise failed[0]
+        return _passed(passed, failed)
+
+
+def _passed(
+    passed: queue.Queue[AudioChunk | None], failed: list[BaseException]
+) -> Iterator[AudioChunk]:
+    while (chunk := passed.get()) is not None:
+        yield chunk
+    if failed:
+        raise failed[0]

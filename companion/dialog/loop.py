@@ -121,6 +121,8 @@ class ListeningLoop:
         """Called for every chunk received (feeds the service watchdog)."""
         self.interrupted: Callable[[], Transcript | None] | None = None
         """After speaking: what stopped the reply midway, if anything did."""
+        self.on_heard: Callable[[Transcript, Intent], None] | None = None
+        """Called with each request or answer understood, before the reply."""
 
     def _to(self, state: State, why: str) -> None:
         if state is not self.state:
@@ -247,6 +249,8 @@ class ListeningLoop:
     def _understood(self, transcript: Transcript, trailing: float, since: float) -> None:
         intent = classify(transcript)
         logger.info("intent %s (%.2f)", intent.name, intent.confidence)
+        if self.on_heard is not None:
+            self.on_heard(transcript, intent)
         self._reply(self.brain.respond(intent, transcript), transcript, intent, trailing, since)
 
     def _reply(

@@ -1,8 +1,10 @@
-""" "Stop" said over the companion's own narration, on the real sound path.
+""" "Stop" said over the companion's own narration.
 
-PulseAudio plays the companion's speaker back into the room (a loopback into the child's
-microphone sink), the child says "stop" into the same sink, and the companion listens through
-PulseAudio's echo canceller, as a smart speaker would.
+In a simulated bedroom (`companion tell --room`): the companion's voice comes back into its
+microphone, delayed and reverberant, and held-out voices of the voice bank, child-pitched,
+say stop 6 dB below that echo. Then once on the real sound path: PulseAudio loops the
+companion's speaker back into the child's microphone sink, the child says stop into the same
+sink, and the companion's own echo canceller takes its voice out, as on a smart speaker.
 """
 
 from __future__ import annotations
@@ -17,14 +19,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from companion import voicebank
 from companion.app import Companion
 from companion.audio import devices
 from companion.audio.devices import DeviceInput, DeviceOutput
-from companion.audio.wav import read_wav
+from companion.audio.wav import read_wav, write_wav
+from companion.bench_stop import run_false_stops, run_stop_trials, summary
 from companion.config import Config
+from companion.events import read_events
 from companion.messages import Intent, Reply, Transcript
+from companion.paths import cache_dir
 from companion.speech.piper_engine import PiperEngine
-from companion.speech.pocketsphinx_engine import PocketsphinxEngine
 from companion.speech.tts import VoiceRole
 from tests.conftest import need, pactl
 
@@ -39,7 +44,100 @@ STORY = (
     "So Lila closed her eyes and imagined a garden where the flowers glowed.",
     "A small robot gardener waved at her with a watering can full of starlight.",
 )
-CHILD = [("stop", 500), ("luma stop", 450), ("stop please", 400), ("stop", 350)]
+CHILD = ["Stop.", "Luma, stop.", "Stop please.", "Be quiet."]
+"""Said into the real sound path by held-out voices, child-pitched."""
+
+
+@pytest.fixture(scope="module")
+def bank() -> Path:
+    if voicebank.missing_tools():
+        pytest.skip(f"not installed: {', '.join(voicebank.missing_tools())}")
+    return cache_dir() / "voicebank"
+
+
+@pytest.mark.parametrize(
+    "trials",
+    [pytest.param(10, id="10-stops"), pytest.param(TRIALS, id="50-stops", marks=pytest.mark.full)],
+)
+def test_stop_over_the_story_in_a_room(
+    trials: int, bank: Path, whisper, voice: PiperEngine, figure: Callable[[str, object], None]
+) -> None:
+    results = run_stop_trials(Config(), whisper, voice, trials)
+    figures = summary(results)
+    figure(
+        "stop over narration, simulated room",
+        f"{figures['stop_heard']}/{figures['stop_trials']} stopped within 1 s "
+        f"(p50 {figures['stop_latency_p50_s']} s, p95 {figures['stop_latency_p95_s']} s; "
+        f"ducked after {figures['duck_latency_s']} s); missed: {figures['stop_missed']}",
+    )
+    assert figures["stop_trials"] == trials  # every stop was said over the narration
+    assert figures["stop_too_early"] == 0
+    assert figures["stop_heard"] >= trials * 0.7
+
+
+def test_the_story_alone_and_the_room_do_not_stop_it(
+    bank: Path, whisper, voice: PiperEngine, figure: Callable[[str, object], None]
+) -> None:
+    # a TV next door, a sibling chatting, breathing and a fan; nobody says stop
+    found = run_false_stops(Config(), whisper, voice, 1.0)
+    figure(
+        "narration with nobody saying stop, simulated room",
+        f"{found['false_stops']} stops in {found['false_stops_minutes']} min of narration "
+        f"({found['false_stops_heard']})",
+    )
+    assert found["false_stops_minutes"] >= 0.8
+    assert found["false_stops"] <= 1
+
+
+def test_tell_in_a_room_writes_what_happened(
+    bank: Path, voice: PiperEngine, tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+
+    from companion.audio.room import bedroom_reverb
+
+    held_out = voicebank.voices(held_out=True)[-1]  # narrator-shifted: no second engine
+    clip, _ = read_wav(voicebank.render("Stop!", held_out, "child", tmp_path, narrator=voice))
+    audio = np.zeros(16_000 * 9, np.float32)
+    audio[16_000 * 5 : 16_000 * 5 + len(clip)] = 0.5 * bedroom_reverb(clip)
+    write_wav(tmp_path / "in.wav", audio, 16_000)
+    events = tmp_path / "events.jsonl"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "companion",
+            "tell",
+            "s003-mara-and-the-pillow-maze",
+            "--input-wav",
+            str(tmp_path / "in.wav"),
+            "--output-wav",
+            str(tmp_path / "out.wav"),
+            "--room",
+            "-6",
+            "--events",
+            str(events),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    log = read_events(events)
+    kinds = [e["event"] for e in log]
+    assert kinds[0] == "saying" and "stopped" in kinds, log
+    stopped = next(e for e in log if e["event"] == "stopped")
+    assert 5.0 < stopped["t"] < 7.0  # seconds of input audio: after the child spoke
+    said = next(e for e in log if e["event"] == "said")
+    assert said["stopped"] is True and said["t"] <= stopped["t"] + 0.5
+    out, rate = read_wav(tmp_path / "out.wav")
+    assert rate == 16_000 and len(out) >= len(audio)
+    # the narration is silent once stopped, until the companion answers the stop
+    answer = next(e["t"] for e in log if e["event"] == "saying" and e["t"] >= stopped["t"])
+    after = out[round((stopped["t"] + 0.06) * rate) : round(min(answer, stopped["t"] + 1) * rate)]
+    assert after.size and float(np.abs(after).max()) < 1e-3
 
 
 class Narrator:
@@ -72,7 +170,7 @@ class Narrator:
 
 @pytest.fixture
 def room(pulse: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The speaker heard by the microphone, and an echo-cancelled microphone."""
+    """The speaker heard by the microphone (the companion cancels its own echo)."""
     need("paplay")
     modules = [
         pactl(
@@ -83,24 +181,10 @@ def room(pulse: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[Non
             "latency_msec=40",
             "adjust_time=0",  # a fixed echo path, as between a speaker and its microphone
         ),
-        pactl(
-            "load-module",
-            "module-echo-cancel",
-            "source_master=kid_mouth.monitor",
-            "sink_master=luma_speaker",
-            "source_name=luma_mic_ec",
-            "sink_name=luma_speaker_ec",
-            "aec_method=webrtc",
-            # no automatic gain: it would turn the child's microphone down for good; the
-            # extended filter and drift compensation halve the echo that gets through
-            'aec_args="analog_gain_control=0 digital_gain_control=0 '
-            'extended_filter=1 drift_compensation=1"',
-        ),
     ]
-    for source in ("kid_mouth.monitor", "luma_mic_ec"):
-        pactl("set-source-volume", source, "100%")
-    monkeypatch.setenv("PULSE_SOURCE", "luma_mic_ec")
-    monkeypatch.setenv("PULSE_SINK", "luma_speaker_ec")
+    pactl("set-source-volume", "kid_mouth.monitor", "100%")
+    monkeypatch.setenv("PULSE_SOURCE", "kid_mouth.monitor")
+    monkeypatch.setenv("PULSE_SINK", "luma_speaker")
     sd = devices.sounddevice()
     sd._terminate()
     sd._initialize()
@@ -127,24 +211,34 @@ def wait_until(condition: Callable[[], bool], seconds: float) -> bool:
 
 @pytest.mark.parametrize(
     "trials",
-    [pytest.param(20, id="20-stops"), pytest.param(TRIALS, id="50-stops", marks=pytest.mark.full)],
+    [pytest.param(4, id="4-stops"), pytest.param(20, id="20-stops", marks=pytest.mark.full)],
 )
-def test_stop_over_the_story_stops_it_within_a_second(
+def test_stop_over_the_story_on_the_sound_server(
     trials: int,
     room: None,
+    bank: Path,
     voice: PiperEngine,
-    speak: Callable[..., Path],
+    whisper,
     figure: Callable[[str, object], None],
 ) -> None:
     rng = random.Random(50)
-    clips = [(path, speech_end_s(path)) for path in (speak(t, c, 0.2, 0.3) for t, c in CHILD)]
+    held_out = voicebank.voices(held_out=True)
+    clips = [
+        (path, speech_end_s(path))
+        for i, text in enumerate(CHILD)
+        for path in (
+            voicebank.render(
+                text, held_out[i % len(held_out)], "child", bank, voice, lead_s=0.2, tail_s=0.3
+            ),
+        )
+    ]
     brain = Narrator()
     companion = Companion(
         Config(),
         DeviceInput("pulse"),
         DeviceOutput("pulse", cap=0.8),
         half_duplex=True,
-        stt=PocketsphinxEngine(),
+        stt=whisper,
         voice=(voice, VoiceRole(rate=1.0, volume=0.9)),
         brain=brain,
         warm_all=False,
@@ -199,11 +293,11 @@ def test_stop_over_the_story_stops_it_within_a_second(
     within = sum(d <= 1.0 for d in delays)
     median = float(np.median(delays)) if delays else 0.0
     figure(
-        "stop over narration",
-        f"{within}/{trials} stopped within 1 s (median {median:.2f} s, {missed} missed); "
+        "stop over narration, sound server",
+        f"{within}/{trials} stopped within 1 s (median {median:.2f} s, {missed} missed), "
+        "through the companion's own echo canceller; "
         f"{false_stops} false stops in one story told with nobody speaking",
     )
-    # The aim is 95 % within 1 s; today's figure is far below it (see the README). This guards
-    # what works: its own voice seldom stops a story, and a child's stop is heard at all.
-    assert false_stops <= 2
-    assert trials - missed >= max(2, trials // 10)
+    # the figures to quote come from the simulated room (the bench); this is the real device
+    assert false_stops == 0
+    assert trials - missed >= trials // 2
