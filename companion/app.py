@@ -17,7 +17,7 @@ from companion.audio.echo import open_canceller
 from companion.audio.segmenter import Segmenter, VoiceDetector
 from companion.audio.sounds import SleepSounds
 from companion.config import Config
-from companion.dialog.bargein import BargeIn
+from companion.dialog.bargein import QUIET_DBFS, BargeIn
 from companion.dialog.intents import KEY_TERMS, command_phrases
 from companion.dialog.loop import Brain, ListeningLoop, strip_wake
 from companion.errors import AudioDeviceLost
@@ -285,7 +285,7 @@ class Companion:
             logger.warning("speaker %s does not say what it plays: no echo cancelling", out.name)
         return BargeIn(
             self.stt,
-            VoiceDetector().is_speech,
+            VoiceDetector(min_dbfs=QUIET_DBFS).is_speech,
             self.config.speech.wake_phrase,
             self._stopped,
             canceller=canceller,

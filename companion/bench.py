@@ -28,6 +28,9 @@ STORY_PARAGRAPH: Final = (
     "Far away, a little owl said hoo, hoo, as if it were saying goodnight."
 )
 ROOM_MINUTES: Final = 20.0
+STOP_TRIALS: Final = 50
+STOP_NARRATION_MINUTES: Final = 10.0
+"""Narration told with nobody saying stop, for the false stops per hour."""
 ROOM_SEED: Final = 11
 ROOM_FAN_BELOW_DB: Final = 20.0
 """The room's fan runs all the time, this far below the speech level of the voice bank."""
@@ -518,6 +521,14 @@ def run_bench(
             raise
         progress("waiting for the rehearsed night")
         rss_mb, night_s = night.result()
+    from companion.bench_stop import run_false_stops, run_stop_trials, summary
+
+    progress("stop over a story, in a simulated room")
+    stops = summary(
+        run_stop_trials(config, stt, voice, 3 if quick else STOP_TRIALS, progress=progress)
+    )
+    progress("a story with nobody saying stop, in a simulated room")
+    no_stop = run_false_stops(config, stt, voice, 0.5 if quick else STOP_NARRATION_MINUTES)
     progress("first audio of a story, idle CPU")
     first_audio = _story_first_audio(voice, 5 * rounds)
     idle_cpu = _idle_cpu_pct(config, stt, voice)
@@ -535,6 +546,8 @@ def run_bench(
         "wake_accepted_from_idle": round(sum(from_idle) / max(1, len(from_idle)), 3),
         "wake_accepted_by_family": _fractions(wakes),
         **room,
+        **stops,
+        **no_stop,
         "latency_p50_s": round(statistics.median(latencies), 3),
         "latency_p95_s": round(float(np.percentile(latencies, 95)), 3),
         "story_first_audio_s": round(first_audio, 3),

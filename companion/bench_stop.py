@@ -1,4 +1,4 @@
-""""Stop" said over the companion's own story, in a simulated bedroom.
+""" "Stop" said over the companion's own story, in a simulated bedroom.
 
 Each trial tells a real story's first passage into a `SimulatedRoom`: the narration comes
 back into the microphone with the room's delay and reverb, and a child's "stop" (a held-out
@@ -185,8 +185,8 @@ def summary(trials: list[StopTrial]) -> dict[str, Any]:
     ducks = sorted(d for t in over if (d := t.duck_latency_s) is not None)
     return {
         "stop_trials": len(over),
-        "stop_heard": sum(t.stopped for t in over),
-        "stop_too_early": sum(t.too_early for t in over),
+        "stop_heard": int(sum(t.stopped for t in over)),
+        "stop_too_early": int(sum(t.too_early for t in over)),
         "stop_latency_p50_s": _quantile(latencies, 0.5),
         "stop_latency_p95_s": _quantile(latencies, 0.95),
         "duck_latency_s": _quantile(ducks, 0.5),
@@ -262,12 +262,16 @@ def run_false_stops(
         )
         companion.run()
         barge = companion.barge_in
-        stops = len(barge.heard) if barge is not None else 0
+        assert barge is not None
+        stops = len(barge.heard)
         return {
+            "listening_cpu_pct_while_speaking": round(
+                100 * barge.cpu_s / max(barge.audio_s, 1e-9), 2
+            ),
             "false_stops": stops,
             "false_stops_minutes": round(room.played_s / 60, 2),
             "false_stops_per_hour": round(stops / max(room.played_s / 3600, 1e-9), 2),
-            "false_stops_heard": [t.text for t in barge.heard] if barge is not None else [],
+            "false_stops_heard": [t.text for t in barge.heard],
         }
 
 
@@ -275,14 +279,16 @@ def _quantile(values: list[float], q: float) -> float | None:
     if not values:
         return None
     if len(values) == 1:
-        return round(values[0], 3)
-    return round(statistics.quantiles(values, n=100, method="inclusive")[round(q * 100) - 1], 3)
+        return round(float(values[0]), 3)
+    return round(
+        float(statistics.quantiles(values, n=100, method="inclusive")[round(q * 100) - 1]), 3
+    )
 
 
 def _voiced_span(clip: np.ndarray, rate: int) -> tuple[float, float]:
     """Where the voice starts and ends in a clip, in seconds."""
     loud = np.flatnonzero(np.abs(clip) > 0.05 * float(np.abs(clip).max()))
-    return loud[0] / rate, (loud[-1] + 1) / rate
+    return float(loud[0] / rate), float((loud[-1] + 1) / rate)
 
 
 def _text(reply: Any) -> str:

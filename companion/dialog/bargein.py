@@ -4,10 +4,11 @@ The listening loop is half-duplex: while a reply plays it does not listen. This 
 does, on a tap of the same microphone. Every chunk first goes through the echo canceller,
 which is fed what the speaker plays. On the cleaned audio:
 
-- a keyword model for "stop" stops the reply the moment it hears the word;
-- voice that the companion's own output does not explain ducks the reply at once, and the
-  recognizer decodes what was said when it ends: a stop phrase ("be quiet", "Luma, stop",
-  "that's enough") stops the reply, anything else brings the volume back.
+- voice that the companion's own output does not explain ducks the reply at once (so does
+  the keyword model for "stop"), and the recognizer decodes what was said when it ends: a
+  short stop phrase decoded surely enough ("stop", "be quiet", "Luma, stop", "that's
+  enough") stops the reply, anything else brings the volume back. The keyword model hearing
+  "stop" in the same stretch lowers how sure the decode must be.
 
 What is left of the companion's own voice decodes as its own words, not as "stop": a
 line that itself says "stop" can only be stopped with the companion's name first ("Luma,
@@ -20,6 +21,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import Final
@@ -29,7 +31,7 @@ import numpy as np
 from companion.audio.base import CHUNK_S
 from companion.audio.echo import GAP_S, EchoCanceller, SpeakerGate
 from companion.dialog.intents import classify
-from companion.messages import AudioChunk, Grammar, Line, Reply, Transcript
+from companion.messages import SAMPLE_RATE, AudioChunk, Grammar, Line, Reply, Transcript
 from companion.speech.grammar import whole_phrase, words
 from companion.speech.spotter import KeywordSpotter
 from companion.speech.stt import SpeechToText
@@ -61,6 +63,21 @@ TRAILING_S: Final = 0.24
 MAX_S: Final = 4.0
 """Longest stretch decoded at once; longer talk is not a stop phrase."""
 PREROLL_S: Final = 0.3
+JOIN_S: Final = 0.8
+"""Speech that starts again this soon is decoded together with what came before ("um... stop")."""
+MIN_CONFIDENCE: Final = 0.5
+"""A stop phrase decoded less surely is not taken: primed with the stop phrases, the model
+reads breathing or a television next door as "Stop. Stop." at 0.30-0.49, while children's
+stops over a story mostly decode at 0.5-0.9."""
+SPOTTED_CONFIDENCE: Final = 0.3
+"""The same, when the keyword model heard "stop" in the stretch too."""
+MAX_LOUD_S: Final = 1.2
+"""A stop phrase is short: a stretch loud for longer (within 12 dB of its peak) is other talk
+or noise. Children's stops over a story measured 0.15-0.66 s, what the model misread as
+stop in a room with nobody saying it 1.7-2.3 s."""
+QUIET_DBFS: Final = -70.0
+"""The voice detector's floor on the cancelled signal: the canceller leaves a child's voice
+over the story at -50 to -55 dBFS, below the listening loop's -48."""
 MAX_WORDS: Final = 6
 """Longer sentences are not a stop phrase, even with one in them."""
 BACKLOG: Final = 400
@@ -101,9 +118,15 @@ class BargeIn:
         self._recent: deque[np.ndarray] = deque(maxlen=max(1, round(PREROLL_S / CHUNK_S)))
         self._utterance: list[np.ndarray] = []
         self._voiced_s = self._quiet_s = 0.0
+        self._before: list[np.ndarray] = []
+        """The last stretch decoded, while speech may go on after it, and the quiet since."""
+        self._gap: list[np.ndarray] = []
         self._ducked = False
+        self._spotted = False
         self.heard: list[Transcript] = []
         """Every stop that stopped a reply (for logs and tests)."""
+        self.cpu_s = self.audio_s = 0.0
+        """CPU time spent listening while the companion spoke, and the audio it covered."""
 
     @property
     def active(self) -> bool:
@@ -122,7 +145,9 @@ class BargeIn:
                 "speaking", (*STOP_PHRASES, *calls, *said), prompt=self._prompt(), transient=True
             )
             self._utterance = []
+            self._before, self._gap = [], []
             self._voiced_s = self._quiet_s = 0.0
+            self._spotted = False
             if self.spotter is not None:
                 self.spotter.reset()
 
@@ -131,6 +156,7 @@ class BargeIn:
         with self._lock:
             self._lines = None
             self._utterance = []
+            self._before, self._gap = [], []
             self._restore()
 
     def hear(self, chunk: AudioChunk) -> None:
@@ -155,13 +181,21 @@ class BargeIn:
             samples = np.zeros_like(samples)  # the speaker's own sound: nothing to hear
         spotter = self.spotter
         if spotter is not None and not self._guarded and spotter.hear(samples):
-            return Transcript(spotter.keyword, 1.0, spotter.name)
+            # the keyword model is fast but not sure enough on its own: it ducks at once and
+            # vouches for the stretch being decoded
+            self._spotted = True
+            self._duck()
         speech = self.is_speech(samples)
         self._recent.append(samples)
         if not self._utterance:
+            if self._before:
+                self._gap.append(samples)
+                if len(self._gap) * CHUNK_S >= JOIN_S:
+                    self._before, self._gap = [], []
             if not speech:
                 return None
-            self._utterance = list(self._recent)
+            joined = [*self._before, *self._gap] if self._before else list(self._recent)
+            self._utterance, self._before, self._gap = joined, [], []
             self._voiced_s = self._quiet_s = 0.0
         else:
             self._utterance.append(samples)
@@ -170,22 +204,28 @@ class BargeIn:
             self._quiet_s = 0.0
         else:
             self._quiet_s += chunk.duration_s
-        if self._voiced_s >= DUCK_AFTER_S and not self._ducked and self.duck is not None:
-            self._ducked = True
-            self.duck(DUCK_GAIN)
+        if self._voiced_s >= DUCK_AFTER_S:
+            self._duck()
         length_s = len(self._utterance) * CHUNK_S
         if self._quiet_s < TRAILING_S and length_s < MAX_S:
             return None
-        audio, self._utterance = np.concatenate(self._utterance), []
+        stretch, self._utterance = self._utterance, []
+        spotted, self._spotted = self._spotted, False
         if self._voiced_s < DUCK_AFTER_S:
             return None
+        audio = np.concatenate(stretch)
         heard = self._decode(audio)
         if heard is not None:
             logger.debug("over the reply: %r (%.2f)", heard.text, heard.confidence)
-        if heard is not None and self.is_stop(heard.text):
+        surely = heard is not None and heard.confidence >= (
+            SPOTTED_CONFIDENCE if spotted else MIN_CONFIDENCE
+        )
+        if surely and _loud_s(audio) <= MAX_LOUD_S and self.is_stop(heard.text):
             return Transcript(heard.text, 1.0, heard.engine, heard.alternatives)
         if heard is not None and heard.text and self.on_heard is not None:
             self.on_heard(heard, False)
+        if len(stretch) * CHUNK_S < MAX_S:
+            self._before, self._gap = stretch, []
         if not speech:
             self._restore()
         return None
@@ -195,6 +235,11 @@ class BargeIn:
         self.stt.feed(audio)
         transcript = self.stt.finish()
         return transcript if transcript.text else None
+
+    def _duck(self) -> None:
+        if not self._ducked and self.duck is not None:
+            self._ducked = True
+            self.duck(DUCK_GAIN)
 
     def _restore(self) -> None:
         if self._ducked and self.duck is not None:
@@ -251,9 +296,12 @@ class BargeIn:
         def read() -> None:
             try:
                 for chunk in chunks:
+                    began = time.thread_time()
                     cleaned = self.canceller.near(chunk)
                     if self.active:
                         self.hear(cleaned)
+                        self.cpu_s += time.thread_time() - began
+                        self.audio_s += chunk.duration_s
                         continue
                     try:
                         passed.put_nowait(chunk)
@@ -267,6 +315,16 @@ class BargeIn:
         reader = threading.Thread(target=read, name="microphone", daemon=True)
         reader.start()
         return _passed(passed, failed)
+
+
+def _loud_s(audio: np.ndarray) -> float:
+    """Seconds of `audio` within 12 dB of its loudest 30 ms."""
+    size = round(SAMPLE_RATE * CHUNK_S)
+    frames = audio[: len(audio) // size * size].astype(np.float64).reshape(-1, size)
+    if not len(frames):
+        return 0.0
+    levels = np.sqrt(np.mean(frames**2, axis=1)) + 1e-9
+    return float(np.sum(levels > levels.max() * 10 ** (-12 / 20)) * CHUNK_S)
 
 
 def _passed(
