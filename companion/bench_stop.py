@@ -198,11 +198,14 @@ def summary(trials: list[StopTrial]) -> dict[str, Any]:
 class _Narrator:
     """Tells real stories' passages one after another, with nobody answering."""
 
-    def __init__(self, passages: list[Any]) -> None:
+    def __init__(self, passages: list[Any], until: Callable[[], bool]) -> None:
         self.passages = passages
+        self.until = until
         self.told = 0
 
     def tick(self) -> Any:
+        if self.until():
+            return None
         reply = self.passages[self.told % len(self.passages)]
         self.told += 1
         return reply
@@ -249,7 +252,8 @@ def run_false_stops(
         inp = folder / "room.wav"
         write_wav(inp, audio, voicebank.RATE)
         room = SimulatedRoom(inp, None, ECHO_DB, cap=config.volume.day, paced=paced)
-        brain = _Narrator(passages)
+        end_s = len(audio) / voicebank.RATE - 1.0
+        brain = _Narrator(passages, lambda: room.clock_s >= end_s)
         companion = Companion(
             config,
             room,

@@ -65,10 +65,10 @@ MAX_S: Final = 4.0
 PREROLL_S: Final = 0.3
 JOIN_S: Final = 0.8
 """Speech that starts again this soon is decoded together with what came before ("um... stop")."""
-MIN_CONFIDENCE: Final = 0.5
+MIN_CONFIDENCE: Final = 0.4
 """A stop phrase decoded less surely is not taken: primed with the stop phrases, the model
 reads breathing or a television next door as "Stop. Stop." at 0.30-0.49, while children's
-stops over a story mostly decode at 0.5-0.9."""
+stops over a story mostly decode at 0.45-0.9."""
 SPOTTED_CONFIDENCE: Final = 0.3
 """The same, when the keyword model heard "stop" in the stretch too."""
 MAX_LOUD_S: Final = 1.2
