@@ -1,4 +1,4 @@
-"""WebRTC's echo canceller (AEC3), noise suppression and high-pass filter, through livekit.
+"""WebRTC's echo canceller (AEC3) and high-pass filter, through livekit.
 
 livekit's `AudioProcessingModule` wraps the WebRTC audio-processing library; it takes the
 played audio as the far end (`process_reverse_stream`) and cleans the microphone

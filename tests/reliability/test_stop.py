@@ -131,7 +131,8 @@ def test_tell_in_a_room_writes_what_happened(
     stopped = next(e for e in log if e["event"] == "stopped")
     assert 5.0 < stopped["t"] < 7.0  # seconds of input audio: after the child spoke
     said = next(e for e in log if e["event"] == "said")
-    assert said["stopped"] is True and said["t"] <= stopped["t"] + 0.5
+    # the reply returns once its sentence stops synthesizing; the audio itself is checked below
+    assert said["stopped"] is True and said["t"] <= stopped["t"] + 1.0
     out, rate = read_wav(tmp_path / "out.wav")
     assert rate == 16_000 and len(out) >= len(audio)
     # the narration is silent once stopped, until the companion answers the stop
