@@ -38,6 +38,9 @@ TV_BELOW_DB: Final = 18.0
 TV_CUTOFF_HZ: Final = 1200.0
 """A television in the next room: its speech this much quieter, and the wall passes the lows."""
 NIGHT_VOICE: Final = ("flite", "slt")
+QUICK_REQUESTS: Final = 8
+QUICK_ANSWERS: Final = 4
+"""`--quick` hears only the first few held-out requests and answers of each voice."""
 """The held-out voice (family, name) whose child variant answers the rehearsed night."""
 NIGHT_ANSWERS: Final = (
     "Everyone.",
@@ -127,9 +130,15 @@ def fan_noise(samples: int, rate: int, seed: int = 5) -> np.ndarray:
 
 
 def requests_wav(
-    voice: Any, variant: str, folder: Path, narrator: Any = None, bank: Path | None = None
+    voice: Any,
+    variant: str,
+    folder: Path,
+    narrator: Any = None,
+    bank: Path | None = None,
+    count: int | None = None,
 ) -> tuple[Path, list[float]]:
-    """Every held-out request said by a bank voice in one variant, one after another, as one WAV.
+    """The held-out requests (the first `count`, or all) said by a bank voice in one variant,
+    one after another, as one WAV.
 
     Each request has 0.5 s of the recording's own silence (or fan, or room) before it and 1 s
     after it. Returns the file and where each request starts, in seconds. The single requests
@@ -141,7 +150,7 @@ def requests_wav(
     parts: list[np.ndarray] = []
     starts: list[float] = []
     position = 0
-    for text, _ in voicebank.REQUESTS.held_out:
+    for text, _ in voicebank.REQUESTS.held_out[:count]:
         said = voicebank.render(text, voice, variant, bank or folder, narrator, lead_s=0.5)
         audio, _ = read_wav(said)
         starts.append(position / voicebank.RATE)
@@ -371,6 +380,7 @@ def _answers(
     progress: _Progress,
     held_out: Sequence[Any],
     variants: Sequence[str],
+    count: int | None = None,
 ) -> dict[tuple[str, str], list[bool]]:
     """Every held-out answer in every held-out voice and variant: heard as the right word?"""
     from companion import voicebank
@@ -380,7 +390,7 @@ def _answers(
     answers: dict[tuple[str, str], list[bool]] = defaultdict(list)
     for v in held_out:
         for variant in variants:
-            for text, kind, word in voicebank.ANSWERS.held_out:
+            for text, kind, word in voicebank.ANSWERS.held_out[:count]:
                 said = voicebank.render(text, v, variant, bank, narrator=voice)
                 answer = _heard_answer(said, kind, config, stt, safety)
                 answers[v.family, variant].append(answer is not None and word in answer.lower())
@@ -435,8 +445,8 @@ def run_bench(
 
     `rounds` repeats only the cheap measurements (the voice's speed and first audio); every
     held-out voice and variant is heard once. `quick`: one held-out voice per family, plain
-    and child-pitched only, and a minute of room audio (a check that it all runs, not the
-    figures to quote).
+    and child-pitched only, the first few requests and answers, a minute of room audio and
+    three stops (a check that it all runs, not the figures to quote).
     """
     from companion import voicebank
     from companion.app import load_recognizer
@@ -462,7 +472,9 @@ def run_bench(
     bank = cache_dir() / "voicebank"
     held_out = voicebank.voices(held_out=True)
     variants: tuple[str, ...] = voicebank.VARIANTS
+    requests = answers_count = None
     if quick:
+        requests, answers_count = QUICK_REQUESTS, QUICK_ANSWERS
         held_out = tuple({v.family: v for v in reversed(held_out)}.values())
         variants, room_minutes = ("plain", "child"), min(room_minutes, 1.0)
 
@@ -481,14 +493,14 @@ def run_bench(
     latencies: list[float] = []
     timed = _Timed(stt)
     cache = PhraseCache()
-    expected = [intent for _, intent in voicebank.REQUESTS.held_out]
+    expected = [intent for _, intent in voicebank.REQUESTS.held_out[:requests]]
     with tempfile.TemporaryDirectory(prefix="companion-bench-") as tmp:
         folder = Path(tmp)
         for v in held_out:
             for variant in variants:
                 # the speech loop alone: every request is said to the idle companion and
                 # answered with a short reply (no story starts, nothing is written)
-                wav, starts = requests_wav(v, variant, folder, voice, bank)
+                wav, starts = requests_wav(v, variant, folder, voice, bank, requests)
                 brain = SimpleBrain(config.listener_name, config.speech.wake_name)
                 companion = _companion(config, wav, folder / "out.wav", timed, voice, cache, brain)
                 companion.run()
@@ -514,7 +526,9 @@ def run_bench(
             folder / "night",
         )
         try:
-            answers = _answers(config, stt, voice, bank, progress, held_out, variants)
+            answers = _answers(
+                config, stt, voice, bank, progress, held_out, variants, answers_count
+            )
             room = _room(config, stt, voice, cache, bank, folder, room_minutes, progress)
         except BaseException:
             night.stop()

@@ -4,7 +4,7 @@ Each trial tells a real story's first passage into a `SimulatedRoom`: the narrat
 back into the microphone with the room's delay and reverb, and a child's "stop" (a held-out
 voice of the voice bank, child-pitched, in the same room, 6 dB below the echo) is said over
 it. The room says when the narration fell silent; time is seconds of input audio, paced at
-real time so that every decode counts.
+real time, and a decode that holds the microphone's reader up counts as the time it took.
 """
 
 from __future__ import annotations
@@ -150,7 +150,11 @@ def run_stop_trials(
             heard_from, heard_end = _voiced_span(clip, rate)
             inp, out = folder / f"in-{number}.wav", folder / f"out-{number}.wav"
             write_wav(inp, audio, rate)
-            room = SimulatedRoom(inp, out, ECHO_DB, cap=config.volume.day, paced=paced)
+            # the microphone ends with the input: a missed stop need not play the passage out
+            until = len(audio) / rate
+            room = SimulatedRoom(
+                inp, out, ECHO_DB, cap=config.volume.day, paced=paced, until_s=until
+            )
             companion = Companion(
                 config,
                 room,
@@ -251,9 +255,9 @@ def run_false_stops(
         audio, _ = room_audio(minutes, cache_dir() / "voicebank", narrator=voice, seed=seed)
         inp = folder / "room.wav"
         write_wav(inp, audio, voicebank.RATE)
-        room = SimulatedRoom(inp, None, ECHO_DB, cap=config.volume.day, paced=paced)
-        end_s = len(audio) / voicebank.RATE - 1.0
-        brain = _Narrator(passages, lambda: room.clock_s >= end_s)
+        end_s = len(audio) / voicebank.RATE
+        room = SimulatedRoom(inp, None, ECHO_DB, cap=config.volume.day, paced=paced, until_s=end_s)
+        brain = _Narrator(passages, lambda: room.clock_s >= end_s - 1.0)
         companion = Companion(
             config,
             room,

@@ -105,7 +105,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--quick",
         action="store_true",
-        help="one voice per family, plain and child only, a minute of room audio (a check)",
+        help="one voice per family, plain and child only, a few requests and answers, a minute "
+        "of room audio, three stops (a check, not figures to quote)",
     )
     return parser
 

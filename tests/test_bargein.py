@@ -218,3 +218,41 @@ def test_a_stop_read_unsurely_is_not_taken() -> None:
     barge.begin(STORY)
     _say(barge, 10)
     assert not heard and barge.active
+
+
+class _ByLevel(_Stt):
+    """Hears "Stop." only in audio as loud as the microphone gave it (the canceller took
+    most of the voice away), anything else as "Hello."."""
+
+    def __init__(self) -> None:
+        super().__init__("")
+        self.peaks: list[int] = []
+
+    def start(self, grammar: Grammar) -> None:
+        super().start(grammar)
+        self.peaks.append(0)
+
+    def feed(self, samples: np.ndarray) -> None:
+        super().feed(samples)
+        self.peaks[-1] = max(self.peaks[-1], int(np.abs(samples).max()))
+
+    def finish(self) -> Transcript:
+        return Transcript("Stop." if self.peaks[-1] > 5000 else "Hello.", 0.9, self.name)
+
+
+def _say_through_the_canceller(barge: BargeIn, loud_chunks: int, kept: float) -> None:
+    t = 0.0
+    for samples in [LOUD] * loud_chunks + [QUIET] * 12:
+        cleaned = (samples * kept).astype(np.int16)
+        barge.hear(AudioChunk(cleaned, 16_000, t), AudioChunk(samples, 16_000, t))
+        t += 0.03
+
+
+def test_a_stop_the_canceller_took_is_heard_in_the_microphone_as_it_was() -> None:
+    barge, heard, _ = _listener()
+    barge.stt = stt = _ByLevel()
+    barge.begin(STORY)
+    _say_through_the_canceller(barge, 10, kept=0.2)
+    assert [t.text for t in heard] == ["Stop."]
+    assert len(stt.peaks) == 2 and stt.peaks[0] < stt.peaks[1]  # the cancelled audio first
+

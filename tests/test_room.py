@@ -324,3 +324,39 @@ def test_wait_returns_once_the_room_has_ended(tmp_path: Path) -> None:
     chunks.close()  # nothing is left to play the rest
     assert done.wait(5)
     r.close()
+
+
+def test_a_reader_held_up_in_a_paced_room_stops_it_when_a_microphone_would(
+    tmp_path: Path,
+) -> None:
+    # a decode that holds the reader up for 0.3 s: a real microphone went on meanwhile
+    r = room(tmp_path, np.zeros(RATE, np.float32), paced=True)
+    r.play(tone(0.9), RATE)
+    chunks = r.chunks()
+    for _ in range(3):
+        next(chunks)
+    assert r.now_s == pytest.approx(r.clock_s, abs=0.02)
+    time.sleep(0.3)  # the reader's stand-in for computing, not a wait for an event
+    r.duck(0.18)
+    r.stop()
+    assert r.clock_s == pytest.approx(0.09)
+    assert r.stopped_at[0] >= 0.09 + 0.3 and r.ducked_at[0] >= 0.09 + 0.3
+    r.close()
+
+
+def test_an_unpaced_room_counts_only_what_was_read(tmp_path: Path) -> None:
+    r = room(tmp_path, np.zeros(RATE, np.float32))
+    r.play(tone(0.9), RATE)
+    chunks = r.chunks()
+    for _ in range(3):
+        next(chunks)
+    time.sleep(0.05)
+    r.stop()
+    assert r.stopped_at == [pytest.approx(0.09)]
+
+
+def test_until_ends_the_microphone_while_the_speaker_still_plays(tmp_path: Path) -> None:
+    r = room(tmp_path, np.zeros(RATE // 2, np.float32), until_s=0.3)
+    r.play(tone(2.0), RATE)
+    assert len(list(r.chunks())) == 10
+    r.wait()  # released: the room has ended

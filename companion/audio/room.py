@@ -80,7 +80,13 @@ class SimulatedRoom:
     by `echo_db`, delayed by `delay_s` and, with `reverb`, convolved with the room's impulse
     response. Played audio goes to `output_wav` (16 kHz, as long as the microphone audio,
     silence where nothing played). After the input ends, chunks go on while the speaker still
-    has audio queued, then `tail_s` of silence. `paced` yields chunks in real time.
+    has audio queued, then `tail_s` of silence; `until_s` ends the microphone there in any
+    case. `paced` yields chunks in real time.
+
+    A paced room is a clock as a real microphone is: when its reader falls behind (a decode
+    holds it up), the moment a stop or a duck takes effect is the later of the reader's
+    position and the real time since the first chunk, so computing is counted as it would be
+    on a device (`stopped_at`, `ducked_at`).
     """
 
     def __init__(
@@ -94,6 +100,7 @@ class SimulatedRoom:
         paced: bool = True,
         cap: float = 1.0,
         tail_s: float = 1.0,
+        until_s: float | None = None,
     ) -> None:
         self.name = str(input_wav)
         self.cap = cap
@@ -101,6 +108,7 @@ class SimulatedRoom:
         self.echo_db = echo_db
         self.paced = paced
         self.tail_s = tail_s
+        self.until_s = until_s
         self.on_played: Callable[[np.ndarray, int], None] | None = None
         """Called with every block the speaker plays and its rate (16 kHz float32, silence
         included), just before the microphone chunk it is heard in."""
@@ -123,11 +131,21 @@ class SimulatedRoom:
         self._made = 0
         self._gain = 1.0
         self._ended = False
+        self._began: float | None = None
+        """When the first chunk left a paced room (time.monotonic)."""
 
     @property
     def clock_s(self) -> float:
         """Seconds of microphone audio yielded so far (the chunk being handed out included)."""
         return self._made / SAMPLE_RATE
+
+    @property
+    def now_s(self) -> float:
+        """Where a real microphone would be now: the reader's position, or in a paced room
+        the real time since the first chunk when the reader has fallen behind it."""
+        if not self.paced or self._began is None:
+            return self.clock_s
+        return max(self.clock_s, time.monotonic() - self._began + CHUNK_S)
 
     @property
     def queued_s(self) -> float:
@@ -145,7 +163,7 @@ class SimulatedRoom:
         """Multiply playback by `gain` from the next chunk on (1.0 is the normal level)."""
         with self._lock:
             if gain < 1.0 <= self._gain:
-                self.ducked_at.append(self.clock_s)
+                self.ducked_at.append(self.now_s)
             self._gain = max(0.0, gain)
 
     def play(self, samples: np.ndarray, rate: int) -> None:
@@ -163,7 +181,7 @@ class SimulatedRoom:
     def stop(self) -> None:
         with self._changed:
             if self._queue:
-                self.stopped_at.append(self.clock_s)
+                self.stopped_at.append(self.now_s)
             self._queue.clear()
             self._offset = 0
             self._queued = self._played
@@ -194,8 +212,12 @@ class SimulatedRoom:
         source_done = False
         tail_left = round(self.tail_s / CHUNK_S)
         start = time.monotonic()
+        if self.paced:
+            self._began = start
         count = 0
         while not self._closed.is_set():
+            if self.until_s is not None and self.clock_s >= self.until_s - 1e-9:
+                return
             while not source_done and len(pending) < STEP:
                 block = self._read(blocks)
                 if block is None:
