@@ -115,7 +115,7 @@ def run_stop_trials(
 ) -> list[StopTrial]:
     """`count` trials in held-out voices, each child-pitched, over the story's first passage."""
     from companion import voicebank
-    from companion.app import Companion, make_host
+    from companion.app import make_host
     from companion.audio.room import SimulatedRoom
     from companion.audio.wav import read_wav, write_wav
     from companion.paths import cache_dir, data_dir
@@ -155,17 +155,7 @@ def run_stop_trials(
             room = SimulatedRoom(
                 inp, out, ECHO_DB, cap=config.volume.day, paced=paced, until_s=until
             )
-            companion = Companion(
-                config,
-                room,
-                room,
-                half_duplex=True,
-                stt=stt,
-                voice=(voice, role),
-                brain=host,
-                warm_all=False,
-            )
-            companion.run(first=first)
+            _in_room(config, room, stt, voice, role, host).run(first=first)
             played, _ = read_wav(out)
             said_from, said_end = at + heard_from, at + heard_end
             before = played[max(0, round((said_from - 0.6) * rate)) : round(said_from * rate)]
@@ -234,7 +224,7 @@ def run_false_stops(
     """Narration for `minutes` in a room with a TV, a sibling chatting and breathing, and
     nobody saying stop: how often it stopped itself."""
     from companion import voicebank
-    from companion.app import Companion, make_host
+    from companion.app import make_host
     from companion.audio.room import SimulatedRoom
     from companion.audio.wav import write_wav
     from companion.bench import room_audio
@@ -258,16 +248,7 @@ def run_false_stops(
         end_s = len(audio) / voicebank.RATE
         room = SimulatedRoom(inp, None, ECHO_DB, cap=config.volume.day, paced=paced, until_s=end_s)
         brain = _Narrator(passages, lambda: room.clock_s >= end_s - 1.0)
-        companion = Companion(
-            config,
-            room,
-            room,
-            half_duplex=True,
-            stt=stt,
-            voice=(voice, role),
-            brain=brain,
-            warm_all=False,
-        )
+        companion = _in_room(config, room, stt, voice, role, brain)
         companion.run()
         barge = companion.barge_in
         assert barge is not None
@@ -281,6 +262,22 @@ def run_false_stops(
             "false_stops_per_hour": round(stops / max(room.played_s / 3600, 1e-9), 2),
             "false_stops_heard": [t.text for t in barge.heard],
         }
+
+
+def _in_room(config: Config, room: Any, stt: Any, voice: Any, role: Any, brain: Any) -> Any:
+    """The companion in the simulated room, listening for stop while it speaks."""
+    from companion.app import Companion
+
+    return Companion(
+        config,
+        room,
+        room,
+        half_duplex=True,
+        stt=stt,
+        voice=(voice, role),
+        brain=brain,
+        warm_all=False,
+    )
 
 
 def _quantile(values: list[float], q: float) -> float | None:

@@ -13,15 +13,8 @@ from companion.errors import CompanionError, ConfigError
 logger = logging.getLogger("companion")
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="companion", description="Luma, an offline voice bedtime companion."
-    )
-    parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
-    sub = parser.add_subparsers(dest="command", required=True)
-
-    p = sub.add_parser("run", help="listen and talk, and run the nightly routine on schedule")
-    p.add_argument("--config", help="the parents' config file (TOML)")
+def _headless_options(p: argparse.ArgumentParser) -> None:
+    """WAV files for the microphone and speaker, the simulated room, the event log."""
     p.add_argument("--input-wav", help="use a WAV file as the microphone")
     p.add_argument("--output-wav", help="write what the companion says to a WAV file")
     p.add_argument(
@@ -34,6 +27,18 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--events", metavar="FILE", help="write what it heard and said to FILE, as JSON lines"
     )
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="companion", description="Luma, an offline voice bedtime companion."
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("run", help="listen and talk, and run the nightly routine on schedule")
+    p.add_argument("--config", help="the parents' config file (TOML)")
+    _headless_options(p)
     p.add_argument("--now", action="store_true", help="start tonight's routine at once (rehearse)")
     p.add_argument("--mode", choices=("shared", "freeform"), help="with --now: tonight's mode")
 
@@ -63,18 +68,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("story_id")
     p.add_argument("--text", action="store_true", help="in the terminal: answers from stdin")
     p.add_argument("--config")
-    p.add_argument("--input-wav", help="use a WAV file as the microphone")
-    p.add_argument("--output-wav", help="write what the companion says to a WAV file")
-    p.add_argument(
-        "--room",
-        type=float,
-        metavar="ECHO_DB",
-        help="with --input-wav: a simulated bedroom, where what the companion says comes back "
-        "into its microphone at ECHO_DB (e.g. -6), a little delayed and reverberant",
-    )
-    p.add_argument(
-        "--events", metavar="FILE", help="write what it heard and said to FILE, as JSON lines"
-    )
+    _headless_options(p)
     p.add_argument("--listener", action="append", help="who is listening (repeat for turns)")
 
     p = sub.add_parser("journal", help="the stories told and made up, as Markdown")

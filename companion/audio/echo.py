@@ -46,9 +46,11 @@ class EchoCanceller(Protocol):
 
 
 class FarEnd:
-    """The played audio, resampled to 16 kHz and waiting for the microphone's thread."""
+    """The played audio, resampled to 16 kHz and waiting for the microphone's thread; and how
+    long the speaker has been silent (`quiet_s`, in seconds of microphone audio)."""
 
-    def __init__(self) -> None:
+    def __init__(self, quiet_s: float = 0.0) -> None:
+        self.quiet_s = quiet_s
         self._lock = threading.Lock()
         self._blocks: deque[np.ndarray] = deque(maxlen=400)
         self._resampler: StreamResampler | None = None
@@ -59,12 +61,16 @@ class FarEnd:
                 self._resampler = StreamResampler(rate, SAMPLE_RATE)
             self._blocks.append(self._resampler.process(np.asarray(samples, np.float32)))
 
-    def take(self) -> np.ndarray:
-        """Everything played since the last call (float32, 16 kHz)."""
+    def take(self, duration_s: float) -> np.ndarray:
+        """Everything played since the last call (float32, 16 kHz), for a microphone chunk
+        `duration_s` long."""
         with self._lock:
             blocks = list(self._blocks)
             self._blocks.clear()
-        return np.concatenate(blocks) if blocks else np.zeros(0, np.float32)
+        played = np.concatenate(blocks) if blocks else np.zeros(0, np.float32)
+        audible = played.size > 0 and _dbfs(played) > FAR_QUIET_DBFS
+        self.quiet_s = 0.0 if audible else self.quiet_s + duration_s
+        return played
 
 
 class SpeakerGate:
@@ -74,20 +80,17 @@ class SpeakerGate:
     cancels = False
 
     def __init__(self) -> None:
-        self._far = FarEnd()
-        self._quiet_s = GAP_S
+        self._far = FarEnd(quiet_s=GAP_S)
 
     def far(self, samples: np.ndarray, rate: int) -> None:
         self._far.put(samples, rate)
 
     def near(self, chunk: AudioChunk) -> AudioChunk:
-        played = self._far.take()
-        audible = played.size > 0 and _dbfs(played) > FAR_QUIET_DBFS
-        self._quiet_s = 0.0 if audible else self._quiet_s + chunk.duration_s
+        self._far.take(chunk.duration_s)
         return chunk
 
     def speaker_quiet_s(self) -> float:
-        return self._quiet_s
+        return self._far.quiet_s
 
 
 def open_canceller() -> EchoCanceller:

@@ -12,7 +12,7 @@ from typing import Any, Final
 
 import numpy as np
 
-from companion.audio.echo import FAR_QUIET_DBFS, FarEnd, _dbfs
+from companion.audio.echo import FarEnd
 from companion.errors import EngineError
 from companion.messages import SAMPLE_RATE, AudioChunk
 
@@ -49,15 +49,12 @@ class WebRtcEchoCanceller:
         self._far_pending = np.zeros(0, np.int16)
         self._near_pending = np.zeros(0, np.int16)
         self._cleaned = np.zeros(0, np.int16)
-        self._quiet_s = 0.0
 
     def far(self, samples: np.ndarray, rate: int) -> None:
         self._far.put(samples, rate)
 
     def near(self, chunk: AudioChunk) -> AudioChunk:
-        played = self._far.take()
-        audible = played.size > 0 and _dbfs(played) > FAR_QUIET_DBFS
-        self._quiet_s = 0.0 if audible else self._quiet_s + chunk.duration_s
+        played = self._far.take(chunk.duration_s)
         if played.size:
             pcm = (np.clip(played, -1.0, 1.0) * 32767).astype(np.int16)
             # a microphone that fell behind must not leave the far end ever later
@@ -81,7 +78,7 @@ class WebRtcEchoCanceller:
         return AudioChunk(cleaned[:size], chunk.rate, chunk.start_s)
 
     def speaker_quiet_s(self) -> float:
-        return self._quiet_s
+        return self._far.quiet_s
 
     def _process(self, frame: np.ndarray, reverse: bool) -> np.ndarray:
         audio = self._rtc.AudioFrame(frame.tobytes(), SAMPLE_RATE, 1, FRAME)

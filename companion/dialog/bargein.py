@@ -9,10 +9,6 @@ which is fed what the speaker plays. On the cleaned audio:
   short stop phrase decoded surely enough ("stop", "be quiet", "Luma, stop", "that's
   enough") stops the reply, anything else brings the volume back. The keyword model hearing
   "stop" in the same stretch lowers how sure the decode must be.
-- while both speak, the canceller's echo suppressor takes much of the child's voice with the
-  echo; once the reply is ducked the child is the loudest thing in the microphone, so a
-  stretch whose cancelled audio is not a stop is decoded once more from the microphone as
-  it was (`RAW_SECOND_CHANCE`).
 
 What is left of the companion's own voice decodes as its own words, not as "stop": a
 line that itself says "stop" can only be stopped with the companion's name first ("Luma,
@@ -84,8 +80,6 @@ QUIET_DBFS: Final = -70.0
 over the story at -50 to -55 dBFS, below the listening loop's -48."""
 MAX_WORDS: Final = 6
 """Longer sentences are not a stop phrase, even with one in them."""
-RAW_SECOND_CHANCE: Final = True
-"""Decode the microphone as it was when the cancelled audio of a stretch is not a stop."""
 BACKLOG: Final = 400
 """Chunks (about 12 s) the tap keeps for a loop that is busy; older ones are dropped."""
 
@@ -165,13 +159,12 @@ class BargeIn:
             self._before, self._gap = [], []
             self._restore()
 
-    def hear(self, chunk: AudioChunk, raw: AudioChunk | None = None) -> None:
-        """One microphone chunk, already through the echo canceller, and the same chunk as
-        the microphone gave it (the tap's thread)."""
+    def hear(self, chunk: AudioChunk) -> None:
+        """One microphone chunk, already through the echo canceller (the tap's thread)."""
         with self._lock:
             if self._lines is None:
                 return
-            heard = self._listen(chunk, chunk if raw is None else raw)
+            heard = self._listen(chunk)
             if heard is None:
                 return
             self._lines = None
@@ -182,12 +175,10 @@ class BargeIn:
             self.on_heard(heard, True)
         self.on_stop(heard)
 
-    def _listen(self, chunk: AudioChunk, raw: AudioChunk) -> Transcript | None:
+    def _listen(self, chunk: AudioChunk) -> Transcript | None:
         samples = chunk.samples
         if not self.canceller.cancels and self.canceller.speaker_quiet_s() < GAP_S:
             samples = np.zeros_like(samples)  # the speaker's own sound: nothing to hear
-        # each chunk is kept with the microphone's own audio as a second row
-        pair = np.stack([samples, raw.samples.astype(samples.dtype)])
         spotter = self.spotter
         if spotter is not None and not self._guarded and spotter.hear(samples):
             # the keyword model is fast but not sure enough on its own: it ducks at once and
@@ -195,10 +186,10 @@ class BargeIn:
             self._spotted = True
             self._duck()
         speech = self.is_speech(samples)
-        self._recent.append(pair)
+        self._recent.append(samples)
         if not self._utterance:
             if self._before:
-                self._gap.append(pair)
+                self._gap.append(samples)
                 if len(self._gap) * CHUNK_S >= JOIN_S:
                     self._before, self._gap = [], []
             if not speech:
@@ -207,7 +198,7 @@ class BargeIn:
             self._utterance, self._before, self._gap = joined, [], []
             self._voiced_s = self._quiet_s = 0.0
         else:
-            self._utterance.append(pair)
+            self._utterance.append(samples)
         if speech:
             self._voiced_s += chunk.duration_s
             self._quiet_s = 0.0
@@ -222,21 +213,15 @@ class BargeIn:
         spotted, self._spotted = self._spotted, False
         if self._voiced_s < DUCK_AFTER_S:
             return None
-        both = np.concatenate(stretch, axis=1)
-        audio = both[0]
-        short = _loud_s(audio) <= MAX_LOUD_S
-        need = SPOTTED_CONFIDENCE if spotted else MIN_CONFIDENCE
+        audio = np.concatenate(stretch)
         heard = self._decode(audio)
         if heard is not None:
             logger.debug("over the reply: %r (%.2f)", heard.text, heard.confidence)
-        if short and heard is not None and self._stops(heard, need):
+        surely = heard is not None and heard.confidence >= (
+            SPOTTED_CONFIDENCE if spotted else MIN_CONFIDENCE
+        )
+        if surely and _loud_s(audio) <= MAX_LOUD_S and self.is_stop(heard.text):
             return Transcript(heard.text, 1.0, heard.engine, heard.alternatives)
-        if short and RAW_SECOND_CHANCE and self.canceller.cancels:
-            again = self._decode(both[1])
-            if again is not None:
-                logger.debug("over the reply, as it was: %r (%.2f)", again.text, again.confidence)
-            if again is not None and self._stops(again, need):
-                return Transcript(again.text, 1.0, again.engine, again.alternatives)
         if heard is not None and heard.text and self.on_heard is not None:
             self.on_heard(heard, False)
         if len(stretch) * CHUNK_S < MAX_S:
@@ -244,9 +229,6 @@ class BargeIn:
         if not speech:
             self._restore()
         return None
-
-    def _stops(self, heard: Transcript, confidence: float) -> bool:
-        return heard.confidence >= confidence and self.is_stop(heard.text)
 
     def _decode(self, audio: np.ndarray) -> Transcript | None:
         self.stt.start(self._grammar)
@@ -317,7 +299,7 @@ class BargeIn:
                     began = time.thread_time()
                     cleaned = self.canceller.near(chunk)
                     if self.active:
-                        self.hear(cleaned, chunk)
+                        self.hear(cleaned)
                         self.cpu_s += time.thread_time() - began
                         self.audio_s += chunk.duration_s
                         continue
