@@ -122,7 +122,11 @@ def test_whole_loop_from_wav_to_reply(
     assert turn.intent.name == "story.start"
     assert [t[1] for t in companion.loop.transitions] == ["understanding", "replying", "listening"]
     said = transcribe(tmp_path / "reply.wav")
-    assert "dream" in said and "color" in said, said
+    # the story's opening, "Mila found a little door in her dream. What colour was the
+    # door?", transcribed back; the voice varies a little from run to run, so any three of its
+    # words will do (a reply of another kind shares at most one)
+    opening = {"mila", "found", "little", "door", "dream", "what", "color", "was"}
+    assert len(opening & set(said.split())) >= 3, said
 
 
 def test_conversation_turn_needs_no_wake_phrase(
