@@ -28,6 +28,9 @@ STORY_PARAGRAPH: Final = (
     "Far away, a little owl said hoo, hoo, as if it were saying goodnight."
 )
 ROOM_MINUTES: Final = 20.0
+QUICK_REQUESTS: Final = 8
+QUICK_ANSWERS: Final = 4
+"""`--quick` hears only the first few held-out requests and answers of each voice."""
 STOP_TRIALS: Final = 50
 STOP_NARRATION_MINUTES: Final = 10.0
 """Narration told with nobody saying stop, for the false stops per hour."""
@@ -38,9 +41,6 @@ TV_BELOW_DB: Final = 18.0
 TV_CUTOFF_HZ: Final = 1200.0
 """A television in the next room: its speech this much quieter, and the wall passes the lows."""
 NIGHT_VOICE: Final = ("flite", "slt")
-QUICK_REQUESTS: Final = 8
-QUICK_ANSWERS: Final = 4
-"""`--quick` hears only the first few held-out requests and answers of each voice."""
 """The held-out voice (family, name) whose child variant answers the rehearsed night."""
 NIGHT_ANSWERS: Final = (
     "Everyone.",
@@ -472,9 +472,9 @@ def run_bench(
     bank = cache_dir() / "voicebank"
     held_out = voicebank.voices(held_out=True)
     variants: tuple[str, ...] = voicebank.VARIANTS
-    requests = answers_count = None
+    request_count = answer_count = None
     if quick:
-        requests, answers_count = QUICK_REQUESTS, QUICK_ANSWERS
+        request_count, answer_count = QUICK_REQUESTS, QUICK_ANSWERS
         held_out = tuple({v.family: v for v in reversed(held_out)}.values())
         variants, room_minutes = ("plain", "child"), min(room_minutes, 1.0)
 
@@ -493,14 +493,14 @@ def run_bench(
     latencies: list[float] = []
     timed = _Timed(stt)
     cache = PhraseCache()
-    expected = [intent for _, intent in voicebank.REQUESTS.held_out[:requests]]
+    expected = [intent for _, intent in voicebank.REQUESTS.held_out[:request_count]]
     with tempfile.TemporaryDirectory(prefix="companion-bench-") as tmp:
         folder = Path(tmp)
         for v in held_out:
             for variant in variants:
                 # the speech loop alone: every request is said to the idle companion and
                 # answered with a short reply (no story starts, nothing is written)
-                wav, starts = requests_wav(v, variant, folder, voice, bank, requests)
+                wav, starts = requests_wav(v, variant, folder, voice, bank, request_count)
                 brain = SimpleBrain(config.listener_name, config.speech.wake_name)
                 companion = _companion(config, wav, folder / "out.wav", timed, voice, cache, brain)
                 companion.run()
@@ -527,7 +527,7 @@ def run_bench(
         )
         try:
             answers = _answers(
-                config, stt, voice, bank, progress, held_out, variants, answers_count
+                config, stt, voice, bank, progress, held_out, variants, answer_count
             )
             room = _room(config, stt, voice, cache, bank, folder, room_minutes, progress)
         except BaseException:
