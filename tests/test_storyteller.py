@@ -20,6 +20,7 @@ from companion.messages import Intent, Line, Transcript
 from companion.state.store import Store, journal_markdown
 from companion.storytelling.engine import Storyteller, pick_option
 from companion.storytelling.format import Ask, Choose, load_library
+from companion.storytelling.realise import settle
 from companion.storytelling.safety import WordSafety, answer_for
 from tests.conftest import daytime
 
@@ -95,7 +96,9 @@ def test_scripted_session_fills_every_slot(library, tmp_path: Path) -> None:
         ]
         for step, answer in zip([s for s in story.steps if isinstance(s, Ask)], given, strict=True):
             value = answer_for(step.kind, answer, WordSafety())
-            assert value and value in entry.text, (story.id, step.slot, value)
+            assert value, (story.id, step.slot, answer)
+            value = settle(step.kind, answer, value, "Mila")
+            assert value in entry.text, (story.id, step.slot, value)
             assert entry.exchanges and any(what == value for _, what in entry.exchanges)
         assert "{" not in entry.text and "}" not in entry.text
 

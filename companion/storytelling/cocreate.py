@@ -23,22 +23,22 @@ _OPENINGS: Final = (
     "as if it were waiting for someone to tell it a tale.",
 )
 _HERO_LINES: Final = (
-    "Our hero was {hero}. {hero} had a kind heart and very curious eyes.",
-    "This is the story of {hero}. Everyone who knew {hero} said: what a good friend.",
-    "The dreamer tonight was {hero}, who was small and brave and just a little bit sleepy.",
+    "Our hero was {hero:a}. {hero:the} had a kind heart and very curious eyes.",
+    "This is the story of {hero:a}. Everyone who knew {hero:the} said: what a good friend.",
+    "The dreamer tonight was {hero:a}, who was small and brave and just a little bit sleepy.",
 )
 _PLACE_LINES: Final = (
-    "{hero} stepped through the door and found the way to the {place}. The air smelled of "
+    "{hero:the} stepped through the door and found the way to the {place}. The air smelled of "
     "warm cocoa and fresh rain.",
-    "Soon {hero} was floating, slow as a feather, all the way to the {place}. Everything there "
+    "Soon {hero:the} was floating, slow as a feather, all the way to the {place}. Everything there "
     "glowed softly, like a night light.",
-    "A path of tiny stars led {hero} to the {place}. Each step went tap, tap, tap, and each "
+    "A path of tiny stars led {hero:the} to the {place}. Each step went tap, tap, tap, and each "
     "star gave a little twinkle.",
 )
 _FIND_LINES: Final = (
-    "And there, waiting in the {place}, was {found}. It was just the right size to hold.",
-    "In the {place}, tucked under a leaf, {hero} found {found}. It hummed a tiny, happy hum.",
-    "Something sparkled in the {place}. {hero} looked closer. It was {found}!",
+    "And there, waiting in the {place}, was {found:a}. It was just the right size to hold.",
+    "In the {place}, tucked under a leaf, {hero:the} found {found:a}. It hummed a tiny, happy hum.",
+    "Something sparkled in the {place}. {hero:the} looked closer. It was {found:a}!",
 )
 _HELPER_LINES: Final = (
     "Then along came a friendly {helper}. The {helper} said, 'I know a song that helps "
@@ -49,19 +49,19 @@ _HELPER_LINES: Final = (
     "{helper}, 'all the way home.'",
 )
 _WORRY_LINES: Final = (
-    "For a moment, a little grey worry cloud drifted by. But {hero} told it a story, and the "
+    "For a moment, a little grey worry cloud drifted by. But {hero:the} told it a story, and the "
     "cloud got smaller and smaller, until it was only a puff, and then a giggle.",
-    "On the way, the path went into a soft cloud maze. {hero} was not scared. The {helper} "
-    "hummed, {hero} followed the humming, and the way home was easy to find.",
-    "A shy shadow was hiding by the path. {hero} said hello. The shadow said hello back, "
+    "On the way, the path went into a soft cloud maze. {hero:the} was not scared. The {helper} "
+    "hummed, {hero:the} followed the humming, and the way home was easy to find.",
+    "A shy shadow was hiding by the path. {hero:the} said hello. The shadow said hello back, "
     "in a tiny voice, and was not a shadow at all, just a friend who needed a hug.",
 )
 _ENDINGS: Final = (
-    "And in the end, {ending}. {hero} held {found} close, and the {helper} tucked them in. "
+    "And in the end, {ending}. {hero:the} held the {found} close, and the {helper} tucked them in. "
     "The stars dimmed, one by one. The {place} grew quiet and still. Breathe in slowly... "
-    "and out. Goodnight, {hero}. Goodnight, {listener}. Sweet dreams.",
+    "and out. Goodnight, {listener}. Sweet dreams.",
     "So that is how the night ended: {ending}. The Dream Hub lights were low and soft. "
-    "{hero} yawned, the {helper} yawned, and even {found} seemed to yawn. "
+    "{hero:the} yawned, the {helper} yawned, and even the {found} seemed to yawn. "
     "Snuggle down now, {listener}. The story is safe, and so are you. Goodnight.",
     "And then, {ending}. The story lantern glowed one last time, then dimmed to a gentle "
     "gold. Everyone in Luma was resting now. Close your eyes, {listener}, and float off "
@@ -84,23 +84,23 @@ def freeform_story(rng: random.Random, listener: str) -> Story:
             ("a little fox", "a brave owl", "a girl called Pip"),
             "",
         ),
-        Say((pick(_HERO_LINES),), recap="Our hero was {hero}."),
+        Say((pick(_HERO_LINES),), recap="Our hero was {hero:a}."),
         Ask(
-            "Where does {hero} go tonight?",
+            "Where does {hero:the} go tonight?",
             "place",
             "place",
             ("moon", "forest", "cloud garden"),
             "The {place}. Off we go!",
         ),
-        Say((pick(_PLACE_LINES),), recap="{hero} went to the {place}."),
+        Say((pick(_PLACE_LINES),), recap="{hero:the} went to the {place}."),
         Ask(
-            "What does {hero} find there?",
+            "What does {hero:the} find there?",
             "found",
             "object",
             ("a glowing shell", "a tiny key", "a warm blanket"),
             "",
         ),
-        Say((pick(_FIND_LINES),), recap="{hero} found {found} in the {place}."),
+        Say((pick(_FIND_LINES),), recap="{hero:the} found {found:a} in the {place}."),
         Ask(
             "Who comes along to help?",
             "helper",
@@ -110,7 +110,7 @@ def freeform_story(rng: random.Random, listener: str) -> Story:
         ),
         Say(
             (pick(_HELPER_LINES), pick(_WORRY_LINES)),
-            recap="A friendly {helper} came to help {hero}.",
+            recap="A friendly {helper} came to help {hero:the}.",
         ),
         Ask(
             "How does the night end, nice and gently?",
@@ -137,7 +137,7 @@ _BREATHING: Final = (
 _SHRINK: Final = (
     "So, in our new version, the {scary} came back. But this time, something funny happened. "
     "The {scary} started to shrink. Smaller... and smaller... until it was as small as a teacup.",
-    "And guess what? The tiny {scary} was wearing {silly}! It looked down at itself and "
+    "And guess what? The tiny {scary} was wearing {silly:a}! It looked down at itself and "
     "giggled a tiny giggle. It was not scary at all. It was just a little bit silly.",
     "The tiny {scary} waved a tiny hand, said a tiny 'sorry for the fuss', and tiptoed away to "
     "its own tiny bed. It pulled up a tiny blanket, and fell fast asleep.",

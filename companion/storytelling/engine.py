@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from companion.storytelling.format import LISTENER, Ask, Choose, Say, Story
+from companion.storytelling.realise import Filled, realise, settle
 from companion.storytelling.safety import WordSafety, answer_for, grammar_phrases
 
 SLOWDOWN_FROM: Final = 0.75
@@ -16,12 +17,17 @@ SOFTEST_VOLUME: Final = 0.7
 PARAGRAPH_PAUSE_S: Final = 0.7
 
 WARM_REPLIES: Final = (
-    "{answer}! What a lovely idea.",
-    "Ooh, {answer}. I like that.",
-    "{answer}. Perfect.",
-    "Mm, {answer}. Good choice.",
+    "{answer:a}! What a lovely idea.",
+    "Ooh, {answer:a}. I like that.",
+    "{answer:a}. Perfect.",
+    "Mm, {answer:a}. Good choice.",
 )
-DEFAULT_PICKS: Final = ("I think... {answer}!", "Let's say... {answer}.", "How about... {answer}?")
+CHOSEN: Final = ("{answer}! Good choice.", "Ooh, {answer}. Yes, let's!", "{answer}. Here we go!")
+DEFAULT_PICKS: Final = (
+    "I think... {answer:a}!",
+    "Let's say... {answer:a}.",
+    "How about... {answer:a}?",
+)
 REDIRECTS: Final = {
     "unsafe": "Hmm, let's keep our story gentle and kind.",
     "kind": "Hmm, I was hoping for {what}.",
@@ -136,9 +142,16 @@ class Storyteller:
         return self.listeners[self.progress.turn % len(self.listeners)]
 
     def fill(self, text: str) -> str:
-        values = dict(self.progress.slots)
-        values[LISTENER] = self.listener
-        return text.format_map(_Slots(values))
+        kinds = self.story.slot_kinds
+        values = {
+            slot: Filled(value, kinds.get(slot, "free"))
+            for slot, value in self.progress.slots.items()
+        }
+        values[LISTENER] = Filled(self.listener, LISTENER)
+        return realise(text, values)
+
+    def _say(self, template: str, answer: str, kind: str) -> str:
+        return realise(template, {"answer": Filled(answer, kind)})
 
     def _pace(self, step: int) -> tuple[float, float]:
         total = len(self.story.steps)
@@ -249,13 +262,15 @@ class Storyteller:
             p.attempts += 1
             return [], True
         if value is None:
-            value = self.rng.choice(step.defaults)
-            lines.append(self.rng.choice(DEFAULT_PICKS).format(answer=value))
-            p.exchanges.append((who, f"(quiet; Luma chose {value})"))
+            value = settle(step.kind, "", self.rng.choice(step.defaults))
+            lines.append(self._say(self.rng.choice(DEFAULT_PICKS), value, step.kind))
+            why = "" if heard and heard.strip() else "quiet; "
+            p.exchanges.append((who, f"({why}Luma chose {value})"))
         else:
+            value = settle(step.kind, heard or "", value, who)
             p.exchanges.append((who, value))
             if not step.reply:
-                lines.append(self.rng.choice(WARM_REPLIES).format(answer=_capital(value)))
+                lines.append(self._say(self.rng.choice(WARM_REPLIES), value, step.kind))
         p.slots[step.slot] = value
         if step.reply:
             lines.append(self.fill(step.reply))
@@ -273,11 +288,11 @@ class Storyteller:
                 return (["Which one shall we pick?"] if heard else []), True
             index = self.rng.randrange(len(step.options))
             label = self.fill(step.options[index].label)
-            lines = [self.rng.choice(DEFAULT_PICKS).format(answer=f"we {label}")]
+            lines = [self._say(self.rng.choice(DEFAULT_PICKS), label, "choice")]
         else:
             label = self.fill(step.options[index].label)
             p.exchanges.append((who, label))
-            lines = [f"Yes, let's {label}!"]
+            lines = [self._say(self.rng.choice(CHOSEN), label, "choice")]
         if step.slot:
             p.slots[step.slot] = label
         p.pending_choice = index
@@ -293,16 +308,11 @@ class Storyteller:
 
 
 def pick_option(step: Choose, heard: str) -> int | None:
-    """Which option the answer names (by its label's or its words' distinctive words)."""
+    """Which option the answer names: by its label's or its words' distinctive words ("the
+    moon one" is the moon ladder), else by its place ("the second one", "number three")."""
     said = set(_words(heard))
     if not said:
         return None
-    if said & {"first", "one"} and not said & {"second", "two", "third", "three", "last"}:
-        return 0
-    if said & {"second", "two"}:
-        return 1
-    if said & {"third", "three", "last"}:
-        return len(step.options) - 1
     labels = [
         set(_words(o.label)) | {w for phrase in o.words for w in _words(phrase)}
         for o in step.options
@@ -310,24 +320,21 @@ def pick_option(step: Choose, heard: str) -> int | None:
     common = set.intersection(*labels) if labels else set()
     scores = [len((lab - common - _STOP) & said) for lab in labels]
     best = max(scores)
-    if best == 0 or scores.count(best) > 1:
-        return None
-    return scores.index(best)
+    if best and scores.count(best) == 1:
+        return scores.index(best)
+    places = [i for i, words in enumerate(_PLACES) if said & words]
+    if len(places) == 1 and places[0] < len(step.options):
+        return places[0]
+    if said & {"last"} and not places:
+        return len(step.options) - 1
+    if said <= {"one", "the", "number", "um", "that"} and "one" in said:
+        return 0
+    return None
 
 
-_STOP: Final = frozenset("a an the to and or of in on at with we let's lets go it".split())
+_STOP: Final = frozenset("a an the to and or of in on at with we let's lets go it one".split())
+_PLACES: Final = ({"first", "1st"}, {"second", "two", "2nd"}, {"third", "three", "3rd"})
 
 
 def _words(text: str) -> list[str]:
     return [w.strip(".,!?'\"").lower() for w in text.split() if w.strip(".,!?'\"")]
-
-
-def _capital(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
-
-class _Slots(dict):  # type: ignore[type-arg]
-    """Formatting values; an unfilled slot reads as a gentle word instead of failing."""
-
-    def __missing__(self, key: str) -> str:
-        return "something wonderful"

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
+from companion.storytelling.realise import template_problems
 from companion.storytelling.safety import WordSafety, answer_for
 
 logger = logging.getLogger(__name__)
@@ -88,6 +89,17 @@ class Story:
     steps: tuple[Step, ...]
     ending: tuple[str, ...]
     path: str = ""
+
+    @property
+    def slot_kinds(self) -> dict[str, str]:
+        """Each slot's kind of answer ("choice" for a chosen option's label)."""
+        kinds: dict[str, str] = {}
+        for step in self.steps:
+            if isinstance(step, Ask):
+                kinds[step.slot] = step.kind
+            elif isinstance(step, Choose) and step.slot:
+                kinds[step.slot] = "choice"
+        return kinds
 
     @property
     def ask_points(self) -> int:
@@ -259,16 +271,21 @@ def parse_story(text: str, where: str, expected_id: str | None = None) -> Story:
     characters = c.words(data, (), "characters")
 
     filled: set[str] = {LISTENER}
+    slot_kinds: dict[str, str] = {LISTENER: LISTENER}
 
-    def refs(value: str, path: tuple[Any, ...], key: str, extra: set[str] = frozenset()) -> None:  # type: ignore[assignment]
+    def refs(
+        value: str, path: tuple[Any, ...], key: str, extra: dict[str, str] | None = None
+    ) -> None:
         try:
             names = placeholders(value)
         except ValueError as err:
             c.bad((*path, key), f"broken {{placeholder}} ({err})")
             return
         for name in names:
-            if name not in filled and name not in extra:
+            if name not in filled and name not in (extra or {}):
                 c.bad((*path, key), f"{{{name}}} is not filled by an earlier ask or choose step")
+        for problem in template_problems(value, slot_kinds | (extra or {})):
+            c.bad((*path, key), problem)
 
     steps: list[Step] = []
     raw_steps = data.get("step", [])
@@ -312,10 +329,11 @@ def parse_story(text: str, where: str, expected_id: str | None = None) -> Story:
                 if answer_for(kind, default, _SAFE) is None:
                     c.bad((*path, "defaults"), f"default {default!r} is not a safe {kind} answer")
             reply = c.text(raw, path, "reply", required=False)
-            refs(reply, path, "reply", {slot})
+            refs(reply, path, "reply", {slot: kind})
             for key in set(raw) - {"ask", "slot", "kind", "defaults", "reply"}:
                 c.bad((*path, key), f"'{key}' does not belong in an ask step")
             filled.add(slot)
+            slot_kinds[slot] = kind
             steps.append(Ask(question, slot, kind, defaults, reply))
         else:
             question = c.text(raw, path, "choose")
@@ -337,12 +355,14 @@ def parse_story(text: str, where: str, expected_id: str | None = None) -> Story:
                 c.unknown(option, opath, _OPTION_KEYS)
                 label = c.text(option, opath, "label")
                 passage = c.text(option, opath, "say")
-                refs(passage, opath, "say", {slot} if slot else set())
+                refs(label, opath, "label")
+                refs(passage, opath, "say", {slot: "choice"} if slot else {})
                 options.append(Option(label, c.words(option, opath, "words"), paragraphs(passage)))
             for key in set(raw) - {"choose", "slot", "option"}:
                 c.bad((*path, key), f"'{key}' does not belong in a choose step")
             if slot:
                 filled.add(slot)
+                slot_kinds[slot] = "choice"
             steps.append(Choose(question, tuple(options), slot))
 
     ending_table = data.get("ending")

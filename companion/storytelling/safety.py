@@ -264,6 +264,10 @@ _ADJECTIVES: Final = frozenset(
     "sparkly shiny golden silver magic magical old young kind gentle fuzzy furry spotty".split()
 )
 MAX_ANSWER_WORDS: Final = 6
+_POINTING: Final = re.compile(
+    r"(?:the |that |this )?(?:first|second|third|last|other|next|same)(?: one)?"
+    r"|(?:that|this|the) one|(?:number )?(?:one|two|three)"
+)
 _ANSWER_WORD: Final = re.compile(r"[A-Za-z][A-Za-z']*(?:-[A-Za-z][A-Za-z']*)*")
 _SENTENCE_END: Final = re.compile(r"[.!?;]+(?=\s|$)")
 _TITLES: Final = frozenset({"mr", "mrs", "ms", "dr", "st", "mx"})
@@ -537,6 +541,8 @@ def answer_for(kind: str, text: str, safety: WordSafety) -> str | None:
         said = next((_words(s) for s in _sentences(text) if _words(s)), [])
     answer = " ".join(w.low for w in said)
     if not said or len(said) > MAX_ANSWER_WORDS or answer in DONT_KNOW:
+        return None
+    if _POINTING.fullmatch(answer):  # "the second one" picks an option; it is no thing
         return None
     if kind == "name":
         known = find_term(answer, NAMES)
