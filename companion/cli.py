@@ -7,6 +7,7 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
+from typing import Final
 
 from companion.errors import CompanionError, ConfigError
 
@@ -65,7 +66,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print a JSON list")
 
     p = sub.add_parser("tell", help="tell one story, by voice or in the terminal")
-    p.add_argument("story_id")
+    p.add_argument("story_id", help="a story's id, or freeform, or bad-dream (made up together)")
     p.add_argument("--text", action="store_true", help="in the terminal: answers from stdin")
     p.add_argument("--config")
     _headless_options(p)
@@ -254,6 +255,10 @@ def cmd_stories(args: argparse.Namespace) -> int:
     return 0
 
 
+MADE_UP: Final = ("freeform", "bad-dream")
+"""Stories made up together, which `tell` takes in the place of an id."""
+
+
 def cmd_tell(args: argparse.Namespace) -> int:
     from companion.app import make_host
     from companion.storytelling.format import shorten, valid_id
@@ -267,19 +272,22 @@ def cmd_tell(args: argparse.Namespace) -> int:
     host = make_host(config)
     if args.listener:
         host.listeners = tuple(args.listener)
+    made_up = args.story_id in MADE_UP
     story = host.stories.get(args.story_id)
-    if story is None:
-        known = ", ".join(sorted(host.stories)) or "none"
+    if story is None and not made_up:
+        known = ", ".join([*sorted(host.stories), *MADE_UP])
         raise CompanionError(f"no story with id {args.story_id!r} (known: {known})")
+    told = args.story_id if made_up or story is None else story
     if args.text:
         from companion.host import tell_text
 
-        tell_text(host, story, lambda: sys.stdin.readline() or None, sys.stdout)
+        tell_text(host, told, lambda: sys.stdin.readline() or None, sys.stdout)
         return 0
     companion = _companion(args, config, host)
     _stop_on_sigterm()
     try:
-        companion.run(first=host.start_story(story))
+        first = host.start_made_up(told) if isinstance(told, str) else host.start_story(told)
+        companion.run(first=first)
     except KeyboardInterrupt:
         logger.info("stopped")
     return 0

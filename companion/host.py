@@ -452,6 +452,15 @@ class Host:
         self.session = StorySession(teller, self.store, mode)
         return self._reply(self.session.open())
 
+    def start_made_up(self, kind: str) -> Reply:
+        """A story made up together: "freeform" (carried on if one was left unfinished) or
+        "bad-dream"."""
+        if kind == "freeform":
+            story = self.resume_generated("freeform") or freeform_story(self.rng, self.listeners[0])
+            return self.start_story(story, mode="freeform")
+        story = bad_dream_story(self.rng, self.listeners[0])
+        return self.start_story(story, mode="bad dream", base_rate=BAD_DREAM_RATE)
+
     def choose_story(self) -> Story | None:
         """An unfinished story first; else one that suits the youngest and was not told lately."""
         if not self.stories:
@@ -506,13 +515,11 @@ class Host:
             if story is not None:
                 return self.start_story(story)
         if intent.name == "night.freeform":
-            story = self.resume_generated("freeform") or freeform_story(self.rng, self.listeners[0])
-            return self.start_story(story, mode="freeform")
+            return self.start_made_up("freeform")
         if intent.name == "sleep_sounds":
             return self._sleep_sounds()
         if intent.name == "bad_dream":
-            story = bad_dream_story(self.rng, self.listeners[0])
-            return self.start_story(story, mode="bad dream", base_rate=BAD_DREAM_RATE)
+            return self.start_made_up("bad-dream")
         if intent.name == "cant_sleep":
             self.offer = "calming"
             return Reply(CALMING_OFFER, expect=Grammar("calming", CALMING_PHRASES, open=True))
@@ -691,9 +698,12 @@ class Host:
         return Reply(tuple(lines), expect=expect)
 
 
-def tell_text(host: Host, story: Story, read: Callable[[], str | None], out: TextIO) -> None:
-    """Tell a story in the terminal: each answer is one line; an empty line is silence."""
-    reply = host.start_story(story)
+def tell_text(host: Host, story: Story | str, read: Callable[[], str | None], out: TextIO) -> None:
+    """Tell a story in the terminal: each answer is one line; an empty line is silence.
+
+    `story` may also be one made up together: "freeform" or "bad-dream".
+    """
+    reply = host.start_made_up(story) if isinstance(story, str) else host.start_story(story)
     while True:
         for line in reply.lines:
             print(line if isinstance(line, str) else line.text, file=out, flush=True)

@@ -302,3 +302,41 @@ def test_a_question_mid_story_is_answered_and_the_story_goes_on(library, tmp_pat
     entry = host.store.journal()[-1]
     assert entry.story_id == STORY_ID and ("Mila", "purple") in entry.exchanges
     assert not any("lighthouse" in what for _, what in entry.exchanges)
+
+
+def test_made_up_stories_in_the_terminal(tmp_path: Path) -> None:
+    env = dict(os.environ, COMPANION_STATE_DIR=str(tmp_path))
+    told = subprocess.run(
+        [sys.executable, "-m", "companion", "tell", "freeform", "--text", "--listener", "Ivy"],
+        input="a girl called Pip\nunder the sea\nmy teddy bear\nan otter\n"
+        "they all had cocoa and went to sleep\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert told.returncode == 0, told.stderr
+    out = told.stdout
+    assert "Who is our hero?" in out and "Goodnight" in out
+    assert "a girl called Pip" in out and "Pip" in out.split("a girl called Pip", 1)[1]
+    assert "place under the sea" in out and "teddy bear" in out and "otter" in out
+    assert "they all had cocoa and went to sleep" in out
+    dream = subprocess.run(
+        [sys.executable, "-m", "companion", "tell", "bad-dream", "--text", "--listener", "Ivy"],
+        input="\n\n\n\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert dream.returncode == 0, dream.stderr
+    assert "safe" in dream.stdout
+    unknown = subprocess.run(
+        [sys.executable, "-m", "companion", "tell", "no-such-story", "--text"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert unknown.returncode != 0 and "freeform, bad-dream" in unknown.stderr
+    assert "Traceback" not in unknown.stderr

@@ -262,7 +262,13 @@ class Storyteller:
             p.attempts += 1
             return [], True
         if value is None:
-            value = settle(step.kind, "", self.rng.choice(step.defaults))
+            default = self.rng.choice(step.defaults)
+            value = settle(
+                step.kind,
+                default,
+                answer_for(step.kind, default, self.safety) or default,
+                authored=True,
+            )
             lines.append(self._say(self.rng.choice(DEFAULT_PICKS), value, step.kind))
             why = "" if heard and heard.strip() else "quiet; "
             p.exchanges.append((who, f"({why}Luma chose {value})"))

@@ -107,13 +107,14 @@ def _indefinite(text: str) -> str:
     return f"{article} {text}"
 
 
-def settle(kind: str, heard: str, value: str, listener: str = "") -> str:
+def settle(kind: str, heard: str, value: str, listener: str = "", authored: bool = False) -> str:
     """An answer as the story keeps it.
 
     `value` is the answer found in what was `heard`. A place said as "under the sea" becomes
     a place one can go to ("place under the sea"); a free answer with no article of the
     child's own that is not a known word is taken as a name and gets its capitals ("zog" →
-    "Zog"), while "a little fox" stays a little fox; "me!" is the `listener`.
+    "Zog"), while "a little fox" stays a little fox; "me!" is the `listener`. An `authored`
+    answer (a story's default) keeps the capitals its author gave it.
     """
     value = " ".join(value.split())
     if not value:
@@ -132,7 +133,7 @@ def settle(kind: str, heard: str, value: str, listener: str = "") -> str:
         while len(words) > 1 and words[0].lower() in _SOUND_MANNER:
             words = words[1:]
         return " ".join(words)
-    if kind != "free":
+    if kind != "free" or authored:
         return value
     if listener and value.lower() in ("me", "myself", "me me", "i", "i am", "i do"):
         return listener

@@ -264,6 +264,8 @@ _ADJECTIVES: Final = frozenset(
     "sparkly shiny golden silver magic magical old young kind gentle fuzzy furry spotty".split()
 )
 MAX_ANSWER_WORDS: Final = 6
+MAX_FREE_WORDS: Final = 16
+"""A free answer may be a whole sentence ("they all had cocoa and went to sleep")."""
 _POINTING: Final = re.compile(
     r"(?:the |that |this )?(?:first|second|third|last|other|next|same)(?: one)?"
     r"|(?:that|this|the) one|(?:number )?(?:one|two|three)"
@@ -540,7 +542,8 @@ def answer_for(kind: str, text: str, safety: WordSafety) -> str | None:
     if not said and kind == "sound":  # "hmm", "ooh" are sounds too
         said = next((_words(s) for s in _sentences(text) if _words(s)), [])
     answer = " ".join(w.low for w in said)
-    if not said or len(said) > MAX_ANSWER_WORDS or answer in DONT_KNOW:
+    longest = MAX_FREE_WORDS if kind == "free" else MAX_ANSWER_WORDS
+    if not said or len(said) > longest or answer in DONT_KNOW:
         return None
     if _POINTING.fullmatch(answer):  # "the second one" picks an option; it is no thing
         return None
