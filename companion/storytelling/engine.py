@@ -6,9 +6,10 @@ import random
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from companion.storytelling.format import LISTENER, Ask, Choose, Say, Story
+from companion.storytelling.format import LISTENER, Ask, Choose, Say, Story, Variant
+from companion.storytelling.lexicon import lexicon
 from companion.storytelling.realise import Filled, realise, settle
-from companion.storytelling.safety import WordSafety, answer_for, grammar_phrases
+from companion.storytelling.safety import WordSafety, answer_for, find_term, grammar_phrases
 
 SLOWDOWN_FROM: Final = 0.75
 """Past this fraction of the story the narration slows and softens."""
@@ -150,6 +151,23 @@ class Storyteller:
         values[LISTENER] = Filled(self.listener, LISTENER)
         return realise(text, values)
 
+    def variant(self, variants: tuple[Variant, ...]) -> Variant | None:
+        """The first variant whose answer fits, if any."""
+        return next((v for v in variants if self._fits(v)), None)
+
+    def _fits(self, variant: Variant) -> bool:
+        value = self.progress.slots.get(variant.slot)
+        if value is None:
+            return False
+        kind = self.story.slot_kinds.get(variant.slot, "free")
+        known = lexicon().understood.get(kind, ())
+        term = (find_term(value, known) or value).lower()
+        attributes = {"is": term, **lexicon().of(kind, term)}
+        return all(
+            attributes.get(name) == wanted or (name == "is" and value.lower() == wanted)
+            for name, wanted in variant.tests
+        )
+
     def _say(self, template: str, answer: str, kind: str) -> str:
         return realise(template, {"answer": Filled(answer, kind)})
 
@@ -193,7 +211,8 @@ class Storyteller:
         while p.step < len(self.story.steps):
             step = self.story.steps[p.step]
             if isinstance(step, Say):
-                self._tell(step.paragraphs, p.step, out)
+                chosen = self.variant(step.variants)
+                self._tell(chosen.text if chosen else step.paragraphs, p.step, out)
                 p.step += 1
                 continue
             return Segment(tuple(out), self.question(), False)
@@ -275,11 +294,12 @@ class Storyteller:
         else:
             value = settle(step.kind, heard or "", value, who)
             p.exchanges.append((who, value))
-            if not step.reply:
+            if not step.reply and not step.variants:
                 lines.append(self._say(self.rng.choice(WARM_REPLIES), value, step.kind))
         p.slots[step.slot] = value
-        if step.reply:
-            lines.append(self.fill(step.reply))
+        chosen = self.variant(step.variants)
+        if chosen or step.reply:
+            lines.append(self.fill(chosen.text[0] if chosen else step.reply))
         p.step += 1
         self._next_turn()
         return lines, False

@@ -1,4 +1,4 @@
-"""Story files (TOML, `format = 1`): loading and validation with `file:line:` errors."""
+"""Story files (TOML, `format = 1` or `2`): loading and validation with `file:line:` errors."""
 
 from __future__ import annotations
 
@@ -10,13 +10,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
+from companion.storytelling.lexicon import ATTRIBUTES
 from companion.storytelling.realise import template_problems
 from companion.storytelling.safety import WordSafety, answer_for
 
 logger = logging.getLogger(__name__)
 _SAFE: Final = WordSafety()
 
-FORMAT_VERSION: Final = 1
+FORMAT_VERSION: Final = 2
+FORMATS: Final = (1, 2)
+"""Format 2 adds `[[step.when]]`: a passage or reply that varies with an answer."""
 KINDS: Final = ("colour", "animal", "name", "place", "object", "sound", "feeling", "free")
 MAX_FILE_BYTES: Final = 256 * 1024
 _ID: Final = re.compile(r"^[a-z0-9][a-z0-9-]{0,59}$")
@@ -33,17 +36,39 @@ _TOP_KEYS: Final = {
     "step",
     "ending",
 }
-_STEP_KEYS: Final = {"say", "recap", "ask", "slot", "kind", "defaults", "reply", "choose", "option"}
+_STEP_KEYS: Final = {
+    "say",
+    "recap",
+    "ask",
+    "slot",
+    "kind",
+    "defaults",
+    "reply",
+    "choose",
+    "option",
+    "when",
+}
 _OPTION_KEYS: Final = {"label", "words", "say"}
 LISTENER: Final = "listener"
 
 
 @dataclass(frozen=True, slots=True)
+class Variant:
+    """Text told instead of a step's own when an earlier answer fits: its slot's value `is`
+    a word or option, or the answer has these lexicon attributes (`moves = "flies"`)."""
+
+    slot: str
+    tests: tuple[tuple[str, str], ...]
+    text: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Say:
-    """Narration: paragraphs told in order."""
+    """Narration: paragraphs told in order (or a variant's, the first that fits)."""
 
     paragraphs: tuple[str, ...]
     recap: str = ""
+    variants: tuple[Variant, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +80,8 @@ class Ask:
     kind: str
     defaults: tuple[str, ...]
     reply: str = ""
+    variants: tuple[Variant, ...] = ()
+    """Replies that fit some answers better ("sad": comfort instead of cheer)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,19 +184,23 @@ class _Lines:
         self.tables: dict[tuple[Any, ...], int] = {(): 1}
         self.keys: dict[tuple[Any, ...], int] = {}
         table: tuple[Any, ...] = ()
-        steps = options = -1
+        steps = options = whens = -1
         in_string = False
         for number, line in enumerate(text.splitlines(), start=1):
             stripped = line.strip()
             if not in_string:
                 if stripped == "[[step]]":
                     steps += 1
-                    options = -1
+                    options = whens = -1
                     table = ("step", steps)
                     self.tables[table] = number
                 elif stripped == "[[step.option]]":
                     options += 1
                     table = ("step", steps, "option", options)
+                    self.tables[table] = number
+                elif stripped == "[[step.when]]":
+                    whens += 1
+                    table = ("step", steps, "when", whens)
                     self.tables[table] = number
                 elif stripped == "[ending]":
                     table = ("ending",)
@@ -240,8 +271,9 @@ def parse_story(text: str, where: str, expected_id: str | None = None) -> Story:
     lines = _Lines(text)
     c = _Checker(where, lines)
     c.unknown(data, (), _TOP_KEYS)
-    if data.get("format") != FORMAT_VERSION:
-        c.bad(("format",), f"format must be {FORMAT_VERSION} (found {data.get('format')!r})")
+    version = data.get("format")
+    if version not in FORMATS:
+        c.bad(("format",), f"format must be 1 or 2 (found {version!r})")
     story_id = c.text(data, (), "id")
     if story_id and not _ID.match(story_id):
         c.bad(
@@ -287,6 +319,55 @@ def parse_story(text: str, where: str, expected_id: str | None = None) -> Story:
         for problem in template_problems(value, slot_kinds | (extra or {})):
             c.bad((*path, key), problem)
 
+    labels: dict[str, tuple[str, ...]] = {}
+
+    def variants(raw: dict[str, Any], path: tuple[Any, ...], key: str) -> tuple[Variant, ...]:
+        """A step's `[[step.when]]` tables: each names a slot, what its answer must be, and
+        the `key` text told instead."""
+        tables = raw.get("when", [])
+        if not tables:
+            return ()
+        if version != 2:
+            c.bad((*path, "when", 0), "'when' needs format = 2")
+            return ()
+        if not isinstance(tables, list):
+            c.bad((*path, "when"), "'when' must be [[step.when]] tables")
+            return ()
+        found: list[Variant] = []
+        for k, table in enumerate(tables):
+            wpath = (*path, "when", k)
+            if not isinstance(table, dict):
+                c.bad(wpath, "each 'when' must be a [[step.when]] table")
+                continue
+            slot = table.get("slot")
+            if slot not in filled:
+                c.bad((*wpath, "slot"), f"'slot' must name an answer given by now (found {slot!r})")
+                continue
+            kind = slot_kinds.get(slot, "free")
+            allowed = {"is", *ATTRIBUTES.get(kind, {})}
+            c.unknown(table, wpath, {"slot", key, *allowed})
+            tests: list[tuple[str, str]] = []
+            for name in sorted(set(table) & allowed):
+                value = table[name]
+                choices = ATTRIBUTES.get(kind, {}).get(name) or ()
+                if not isinstance(value, str) or not value.strip():
+                    c.bad((*wpath, name), f"'{name}' must be text")
+                elif choices and value not in choices:
+                    c.bad((*wpath, name), f"{name} must be one of: {' | '.join(choices)}")
+                elif name == "is" and kind == "choice" and value.lower() not in labels[slot]:
+                    c.bad((*wpath, name), f"{value!r} is not one of {slot}'s option labels")
+                else:
+                    tests.append((name, value.lower()))
+            if not tests:
+                names = " or ".join(f"'{n}'" for n in sorted(allowed))
+                c.bad(wpath, f"a 'when' needs {names} to say which answers it is for")
+            text = c.text(table, wpath, key)
+            refs(text, wpath, key)
+            if tests and text:
+                parts = paragraphs(text) if key == "say" else (" ".join(text.split()),)
+                found.append(Variant(slot, tuple(tests), parts))
+        return tuple(found)
+
     steps: list[Step] = []
     raw_steps = data.get("step", [])
     if not isinstance(raw_steps, list) or not raw_steps:
@@ -307,9 +388,10 @@ def parse_story(text: str, where: str, expected_id: str | None = None) -> Story:
             recap = c.text(raw, path, "recap", required=False)
             refs(say, path, "say")
             refs(recap, path, "recap")
-            for key in set(raw) - {"say", "recap"}:
+            for key in set(raw) - {"say", "recap", "when"}:
                 c.bad((*path, key), f"'{key}' does not belong in a say step")
-            steps.append(Say(paragraphs(say), " ".join(recap.split())))
+            whens = variants(raw, path, "say")
+            steps.append(Say(paragraphs(say), " ".join(recap.split()), whens))
         elif kinds[0] == "ask":
             question = c.text(raw, path, "ask")
             refs(question, path, "ask")
@@ -330,11 +412,12 @@ def parse_story(text: str, where: str, expected_id: str | None = None) -> Story:
                     c.bad((*path, "defaults"), f"default {default!r} is not a safe {kind} answer")
             reply = c.text(raw, path, "reply", required=False)
             refs(reply, path, "reply", {slot: kind})
-            for key in set(raw) - {"ask", "slot", "kind", "defaults", "reply"}:
+            for key in set(raw) - {"ask", "slot", "kind", "defaults", "reply", "when"}:
                 c.bad((*path, key), f"'{key}' does not belong in an ask step")
             filled.add(slot)
             slot_kinds[slot] = kind
-            steps.append(Ask(question, slot, kind, defaults, reply))
+            whens = variants(raw, path, "reply")
+            steps.append(Ask(question, slot, kind, defaults, reply, whens))
         else:
             question = c.text(raw, path, "choose")
             refs(question, path, "choose")
@@ -363,6 +446,7 @@ def parse_story(text: str, where: str, expected_id: str | None = None) -> Story:
             if slot:
                 filled.add(slot)
                 slot_kinds[slot] = "choice"
+                labels[slot] = tuple(o.label.lower() for o in options)
             steps.append(Choose(question, tuple(options), slot))
 
     ending_table = data.get("ending")

@@ -9,6 +9,7 @@ from functools import lru_cache
 from typing import Final
 
 from companion.messages import Grammar, Transcript
+from companion.storytelling.lexicon import lexicon
 
 # Rude words, in plain spelling; variants (leetspeak, stretched letters, spaces) are folded first,
 # and plurals and -ing/-er/-ed/-y forms are blocked with each word.
@@ -81,57 +82,15 @@ def _terms(text: str) -> tuple[str, ...]:
     return tuple(t.strip() for t in text.split(",") if t.strip())
 
 
-COLOURS: Final = _terms(
-    "red, orange, yellow, green, blue, purple, pink, white, black, brown, grey, gray, silver, "
-    "gold, golden, rainbow, violet, indigo, turquoise, teal, lilac, lavender, peach, cream, "
-    "crimson, scarlet, navy, sky blue, light blue, dark blue, light green, dark green, mint, "
-    "rose, ruby, emerald, amber, bronze, copper, magenta, cherry, lemon, sparkly, glittery, "
-    "beige"
-)
-ANIMALS: Final = _terms(
-    "cat, kitten, dog, puppy, rabbit, bunny, owl, fox, bear, teddy bear, mouse, horse, pony, "
-    "unicorn, dragon, lion, tiger, elephant, giraffe, monkey, penguin, dolphin, whale, fish, "
-    "turtle, tortoise, frog, duck, bird, robin, parrot, eagle, swan, hedgehog, squirrel, deer, "
-    "wolf, panda, koala, kangaroo, zebra, cow, pig, sheep, lamb, goat, chicken, hen, butterfly, "
-    "bee, ladybug, ladybird, snail, octopus, seal, otter, badger, hamster, guinea pig, "
-    "dinosaur, crocodile, hippo, sloth, bat, firefly, moth, starfish, crab, jellyfish, peacock, "
-    "flamingo, llama, camel, raccoon, beaver, mole, ant, caterpillar, dragonfly, seahorse"
-)
-FEELINGS: Final = _terms(
-    "happy, sad, calm, cosy, cozy, sleepy, tired, brave, excited, scared, worried, nervous, "
-    "proud, safe, warm, peaceful, silly, cheerful, glad, lonely, grumpy, shy, curious, hopeful, "
-    "loved, kind, snuggly, relaxed, giggly, gentle, surprised, joyful, quiet, cross, angry, "
-    "better, wobbly, fizzy, floaty, dreamy, tingly, bouncy, wiggly, jumpy, fluttery, cuddly, "
-    "comfy, glowy, strong"
-)
-SOUNDS: Final = _terms(
-    "hum, humming, buzz, whoosh, swish, tinkle, jingle, ding, ring, pop, boing, splash, drip, "
-    "pitter patter, whistle, purr, meow, woof, hoot, tweet, chirp, moo, quack, roar, squeak, "
-    "giggle, laugh, song, singing, bell, bells, drum, rain, wind, waves, crackle, whisper, snore, "
-    "click, beep"
-)
-PLACES: Final = _terms(
-    "forest, woods, beach, sea, ocean, island, moon, stars, space, castle, garden, park, "
-    "mountain, river, lake, meadow, cave, jungle, desert, city, village, farm, school, library, "
-    "clouds, sky, rainbow, treehouse, boat, train, home, bedroom, kitchen, playground, zoo, "
-    "north pole, dreamland"
-)
-OBJECTS: Final = _terms(
-    "teddy, blanket, pillow, lantern, lamp, book, ball, key, star, shell, stone, feather, "
-    "crayon, pencil, hat, scarf, boots, umbrella, kite, box, map, cup, spoon, torch, "
-    "flashlight, bell, flower, leaf, jar, music box, crown, wand, balloon, sock, slipper, toy, "
-    "robot, car"
-)
-NAMES: Final = _terms(
-    "mila, lila, ava, leo, mara, daniel, oliver, nora, sam, ben, emma, olivia, noah, liam, mia, "
-    "luna, max, lily, charlie, ruby, finn, zoe, sophie, jack, grace, theo, isla, oscar, ella, "
-    "harry, amelia, rosie, sparkle, twinkle, pip, bubbles, star, moonbeam, whiskers, fluffy, "
-    "sunny, daisy, poppy, freya, evie, ivy, willow, florence, alice, lucy, chloe, emily, "
-    "hannah, phoebe, matilda, maya, aria, ellie, millie, molly, bella, isabella, harper, "
-    "alfie, archie, george, arthur, henry, freddie, jacob, thomas, william, james, lucas, "
-    "ethan, mason, jasper, hugo, milo, teddy, arlo, rex, buddy, biscuit, coco, honey, snowy, "
-    "patch, bramble, pebble, maple, hazel"
-)
+_LEXICON: Final = lexicon()
+COLOURS: Final = _LEXICON.listed["colour"]
+ANIMALS: Final = _LEXICON.listed["animal"]
+FEELINGS: Final = _LEXICON.listed["feeling"]
+SOUNDS: Final = _LEXICON.listed["sound"]
+PLACES: Final = _LEXICON.listed["place"]
+OBJECTS: Final = _LEXICON.listed["object"]
+NAMES: Final = _LEXICON.listed["name"]
+PEOPLE: Final = _LEXICON.people
 VOCABULARY: Final = {
     "colour": COLOURS,
     "animal": ANIMALS,
@@ -143,13 +102,23 @@ VOCABULARY: Final = {
     "free": (),
 }
 STRICT_KINDS: Final = frozenset({"colour", "animal", "feeling"})
-# Answers of a strict kind that are not offered to the recognizer, but are understood.
+"""Kinds whose known words are looked for anywhere in what was said ("I think a blue one")."""
 EXTRA_TERMS: Final[dict[str, tuple[str, ...]]] = {
-    "animal": _terms(
-        "t rex, trex, tyrannosaurus, triceratops, stegosaurus, diplodocus, brontosaurus, "
-        "pterodactyl, velociraptor, puppy dog, kitty, kitty cat, doggy, bunny rabbit, pup"
-    ),
+    kind: tuple(w for w in _LEXICON.understood[kind] if w not in _LEXICON.listed[kind])
+    for kind in ("animal", "feeling")
 }
+"""Answers of a strict kind that are not offered to the recognizer, but are understood."""
+MAX_NEW_WORDS: Final = {"colour": 0, "animal": 3, "feeling": 4}
+"""The longest answer of a strict kind taken as a new word ("an axolotl", "like a jelly"); a
+colour must be one the lexicon knows (a banana is no colour, "banana yellow" is yellow)."""
+_OTHER_KINDS: Final = {
+    "colour": ("animal", "object", "place", "feeling"),
+    "animal": ("colour", "object", "place", "feeling"),
+    "feeling": ("colour", "animal", "object", "place"),
+    "object": (),
+    "sound": (),
+}
+"""Known words that make a new word no answer of this kind ("an owl" is no colour)."""
 
 
 def _pronoun_forms() -> tuple[str, ...]:
@@ -189,6 +158,13 @@ _FILLERS: Final = tuple(
             "i think",
             "i guess",
             "i'd say",
+            "i felt",
+            "i feel",
+            "it felt",
+            "it feels",
+            "she felt",
+            "he felt",
+            "they felt",
             "it was",
             "it's",
             "it is",
@@ -255,6 +231,12 @@ DONT_KNOW: Final = frozenset(
         "you choose",
         "you pick",
         "you decide",
+        "i dont know",
+        "dont know",
+        "i do not know",
+        "i don't know yet",
+        "anything",
+        "whatever",
     }
 )
 """Answers that are no answer: the story picks one kindly."""
@@ -537,8 +519,12 @@ def answer_for(kind: str, text: str, safety: WordSafety) -> str | None:
         return None
     if kind in STRICT_KINDS:
         found = find_term(text, (*VOCABULARY[kind], *EXTRA_TERMS.get(kind, ())))
-        return found if found and safety.is_safe(found) else None
+        if found:
+            return found if safety.is_safe(found) else None
+        return _new_word(kind, text, safety)
     said = _core(text)
+    if kind in ("object", "sound") and _people(said):
+        return None  # "my grandma" is no thing and no sound
     if not said and kind == "sound":  # "hmm", "ooh" are sounds too
         said = next((_words(s) for s in _sentences(text) if _words(s)), [])
     answer = " ".join(w.low for w in said)
@@ -560,13 +546,44 @@ def answer_for(kind: str, text: str, safety: WordSafety) -> str | None:
     return value if safety.is_safe(value) else None
 
 
+def _new_word(kind: str, text: str, safety: WordSafety) -> str | None:
+    """A word the lexicon does not know, taken as itself: a storyteller says yes to an
+    axolotl. Not when it is a known word of another kind, a person, or a long sentence."""
+    said = _core(text)
+    while said and said[0].low in ("a", "an", "the", "some", "my", "its"):
+        said = said[1:]
+    answer = " ".join(w.low for w in said)
+    if not said or len(said) > MAX_NEW_WORDS[kind] or answer in DONT_KNOW:
+        return None
+    if _POINTING.fullmatch(answer) or _people(said) or answer in _NOT_NEW:
+        return None
+    others = [t for k in _OTHER_KINDS[kind] for t in _LEXICON.understood[k]]
+    if find_term(answer, others):
+        return None
+    value = _spoken(said)
+    if kind == "feeling" and re.search(rf"\blike (?:an? )?{re.escape(answer)}", text.lower()):
+        value = f"like {text.lower().split('like ', 1)[1].split(value)[0]}{value}"
+    return value if safety.is_safe(value) else None
+
+
+def _people(said: list[_Word]) -> bool:
+    return bool({w.low for w in said} & set(PEOPLE))
+
+
+_NOT_NEW: Final = frozenset(
+    "yes no yeah nope okay ok maybe nothing something anything everything it that this what "
+    "why how stop more again please thanks thank you".split()
+)
+"""Short replies that are no answer of any kind."""
+
+
 def answer_reading(kind: str, readings: Sequence[str], safety: WordSafety) -> str:
     """Which of a recognizer's readings of one utterance (best first) holds the answer.
 
     A small model's best reading of a child's "a little bell" can be "a little girl" with the
-    bell a close second: the likeliest reading with a word the story knows for this kind wins;
-    with none, the best reading stays. A reading the safety check refuses is never chosen over
-    the best one.
+    bell a close second: the likeliest reading with a word the lexicon knows for this kind wins;
+    with none, the best reading stays (and may be a new word: "an axolotl"). A reading the
+    safety check refuses is never chosen over the best one.
     """
     said = [r for r in readings if r.strip()]
     if not said:
@@ -578,7 +595,7 @@ def answer_reading(kind: str, readings: Sequence[str], safety: WordSafety) -> st
         if not safety.is_safe(reading):
             continue
         value = answer_for(kind, reading, safety)
-        if value is not None and (kind in STRICT_KINDS or find_term(value, known)):
+        if value is not None and find_term(value, known):
             return reading
     return said[0]
 

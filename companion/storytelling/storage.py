@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from companion.storytelling.format import Ask, Choose, Option, Say, Story
+from companion.storytelling.format import Ask, Choose, Option, Say, Story, Variant
 
 
 def story_to_json(story: Story) -> dict[str, Any]:
     steps: list[dict[str, Any]] = []
     for step in story.steps:
         if isinstance(step, Say):
-            steps.append({"say": list(step.paragraphs), "recap": step.recap})
+            steps.append(
+                {"say": list(step.paragraphs), "recap": step.recap, "when": _whens(step.variants)}
+            )
         elif isinstance(step, Ask):
             steps.append(
                 {
@@ -20,6 +22,7 @@ def story_to_json(story: Story) -> dict[str, Any]:
                     "kind": step.kind,
                     "defaults": list(step.defaults),
                     "reply": step.reply,
+                    "when": _whens(step.variants),
                 }
             )
         else:
@@ -45,14 +48,34 @@ def story_to_json(story: Story) -> dict[str, Any]:
     }
 
 
+def _whens(variants: tuple[Variant, ...]) -> list[dict[str, Any]]:
+    return [
+        {"slot": v.slot, "tests": [list(t) for t in v.tests], "text": list(v.text)}
+        for v in variants
+    ]
+
+
+def _variants(data: list[dict[str, Any]]) -> tuple[Variant, ...]:
+    return tuple(
+        Variant(v["slot"], tuple((a, b) for a, b in v["tests"]), tuple(v["text"])) for v in data
+    )
+
+
 def story_from_json(data: dict[str, Any]) -> Story:
     steps: list[Say | Ask | Choose] = []
     for s in data["steps"]:
         if "say" in s:
-            steps.append(Say(tuple(s["say"]), s.get("recap", "")))
+            steps.append(Say(tuple(s["say"]), s.get("recap", ""), _variants(s.get("when", []))))
         elif "ask" in s:
             steps.append(
-                Ask(s["ask"], s["slot"], s["kind"], tuple(s["defaults"]), s.get("reply", ""))
+                Ask(
+                    s["ask"],
+                    s["slot"],
+                    s["kind"],
+                    tuple(s["defaults"]),
+                    s.get("reply", ""),
+                    _variants(s.get("when", [])),
+                )
             )
         else:
             steps.append(
