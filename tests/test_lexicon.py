@@ -99,6 +99,24 @@ label = "the river path"
 say = "They took the river path."
 
 [[step]]
+ask = "What did they find on the moon path?"
+slot = "moon_find"
+kind = "object"
+defaults = ["a silver bell"]
+reply = "{moon_find:a}! On the moon!"
+
+[step.if]
+slot = "path"
+is = "the moon path"
+
+[[step]]
+say = "Mila put the {moon_find} in her pocket."
+
+[step.if]
+slot = "path"
+is = "the moon path"
+
+[[step]]
 ask = "How did Mila feel?"
 slot = "feeling"
 kind = "feeling"
@@ -153,14 +171,16 @@ def told(answers: list[str]) -> tuple[str, list[str]]:
 
 
 def test_answers_change_what_happens() -> None:
-    owl, said_owl = told(["an owl", "the moon path", "happy", "a lamp"])
+    owl, said_owl = told(["an owl", "the moon path", "an acorn", "happy", "a lamp"])
     whale, _ = told(["a whale", "the river path", "it felt sad", "a lamp"])
     shark, _ = told(["a shark", "the river path", "sleepy", "a lamp"])
-    fox, _ = told(["a fox", "the moon path", "sleepy", "a lamp"])
+    fox, _ = told(["a fox", "the moon path", "a key", "sleepy", "a lamp"])
     assert "The owl spread its wings and carried Mila home" in owl
     assert "The whale swam Mila home" in whale and "The shark swam Mila home" in shark
     assert "The fox walked Mila home" in fox
     assert "moon dust" in owl and "moon dust" not in whale
+    assert "Mila put the acorn in her pocket." in owl and "An acorn! On the moon!" in said_owl
+    assert "pocket" not in whale and "pocket" not in shark
     _, said_whale = told(["a whale", "the river path", "it felt sad", "a lamp"])
     assert "Oh, Mila. Let's find some comfort." in said_whale
     assert "Happy. That's a good way to feel." in said_owl
@@ -178,6 +198,13 @@ def test_answers_change_what_happens() -> None:
             'slot = "nobody"',
             "'slot' must name an answer",
         ),
+        (
+            ('say = "Home at last."', 'say = "Home at last, with the {moon_find}."'),
+            'say = "Home at last, with',
+            "{moon_find} is only answered on one path",
+        ),
+        (("format = 2", "format = 1"), "[step.if]", "'if' needs format = 2"),
+        (('slot = "path"\nis = "the moon path"', 'slot = "path"\nsize = "big"'), 'size = "big"', "unknown key 'size'"),
     ],
 )
 def test_when_mistakes_name_the_line(change: tuple[str, str], at: str, problem: str) -> None:

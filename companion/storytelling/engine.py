@@ -210,6 +210,9 @@ class Storyteller:
             p.step += 1
         while p.step < len(self.story.steps):
             step = self.story.steps[p.step]
+            if step.only is not None and not self._fits(step.only):
+                p.step += 1  # a path not taken
+                continue
             if isinstance(step, Say):
                 chosen = self.variant(step.variants)
                 self._tell(chosen.text if chosen else step.paragraphs, p.step, out)

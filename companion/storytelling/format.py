@@ -47,6 +47,7 @@ _STEP_KEYS: Final = {
     "choose",
     "option",
     "when",
+    "if",
 }
 _OPTION_KEYS: Final = {"label", "words", "say"}
 LISTENER: Final = "listener"
@@ -69,6 +70,8 @@ class Say:
     paragraphs: tuple[str, ...]
     recap: str = ""
     variants: tuple[Variant, ...] = ()
+    only: Variant | None = None
+    """Told only when this answer fits (`[step.if]`): a path a choice opened."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +85,7 @@ class Ask:
     reply: str = ""
     variants: tuple[Variant, ...] = ()
     """Replies that fit some answers better ("sad": comfort instead of cheer)."""
+    only: Variant | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +102,7 @@ class Choose:
     question: str
     options: tuple[Option, ...]
     slot: str = ""
+    only: Variant | None = None
 
 
 Step = Say | Ask | Choose
@@ -197,6 +202,9 @@ class _Lines:
                 elif stripped == "[[step.option]]":
                     options += 1
                     table = ("step", steps, "option", options)
+                    self.tables[table] = number
+                elif stripped == "[step.if]":
+                    table = ("step", steps, "if")
                     self.tables[table] = number
                 elif stripped == "[[step.when]]":
                     whens += 1
@@ -316,10 +324,19 @@ def parse_story(text: str, where: str, expected_id: str | None = None) -> Story:
         for name in names:
             if name not in filled and name not in (extra or {}):
                 c.bad((*path, key), f"{{{name}}} is not filled by an earlier ask or choose step")
+            elif name in gated and gated[name] != state["gate"]:
+                c.bad(
+                    (*path, key),
+                    f"{{{name}}} is only answered on one path: use it in steps with the same "
+                    "[step.if]",
+                )
         for problem in template_problems(value, slot_kinds | (extra or {})):
             c.bad((*path, key), problem)
 
     labels: dict[str, tuple[str, ...]] = {}
+    gated: dict[str, Variant] = {}
+    """Slots answered only on one path, and the `[step.if]` of that path."""
+    state: dict[str, Variant | None] = {"gate": None}
 
     def variants(raw: dict[str, Any], path: tuple[Any, ...], key: str) -> tuple[Variant, ...]:
         """A step's `[[step.when]]` tables: each names a slot, what its answer must be, and
@@ -339,34 +356,55 @@ def parse_story(text: str, where: str, expected_id: str | None = None) -> Story:
             if not isinstance(table, dict):
                 c.bad(wpath, "each 'when' must be a [[step.when]] table")
                 continue
-            slot = table.get("slot")
-            if slot not in filled:
-                c.bad((*wpath, "slot"), f"'slot' must name an answer given by now (found {slot!r})")
-                continue
-            kind = slot_kinds.get(slot, "free")
-            allowed = {"is", *ATTRIBUTES.get(kind, {})}
-            c.unknown(table, wpath, {"slot", key, *allowed})
-            tests: list[tuple[str, str]] = []
-            for name in sorted(set(table) & allowed):
-                value = table[name]
-                choices = ATTRIBUTES.get(kind, {}).get(name) or ()
-                if not isinstance(value, str) or not value.strip():
-                    c.bad((*wpath, name), f"'{name}' must be text")
-                elif choices and value not in choices:
-                    c.bad((*wpath, name), f"{name} must be one of: {' | '.join(choices)}")
-                elif name == "is" and kind == "choice" and value.lower() not in labels[slot]:
-                    c.bad((*wpath, name), f"{value!r} is not one of {slot}'s option labels")
-                else:
-                    tests.append((name, value.lower()))
-            if not tests:
-                names = " or ".join(f"'{n}'" for n in sorted(allowed))
-                c.bad(wpath, f"a 'when' needs {names} to say which answers it is for")
+            test = condition(table, wpath, "when", {key})
             text = c.text(table, wpath, key)
             refs(text, wpath, key)
-            if tests and text:
+            if test is not None and text:
                 parts = paragraphs(text) if key == "say" else (" ".join(text.split()),)
-                found.append(Variant(slot, tuple(tests), parts))
+                found.append(Variant(test.slot, test.tests, parts))
         return tuple(found)
+
+    def condition(
+        table: dict[str, Any], path: tuple[Any, ...], name: str, more: set[str]
+    ) -> Variant | None:
+        """What a `when` or `if` table asks of an earlier answer (its text left empty)."""
+        slot = table.get("slot")
+        if slot not in filled:
+            c.bad((*path, "slot"), f"'slot' must name an answer given by now (found {slot!r})")
+            return None
+        kind = slot_kinds.get(slot, "free")
+        allowed = {"is", *ATTRIBUTES.get(kind, {})}
+        c.unknown(table, path, {"slot", *more, *allowed})
+        tests: list[tuple[str, str]] = []
+        for key in sorted(set(table) & allowed):
+            value = table[key]
+            choices = ATTRIBUTES.get(kind, {}).get(key) or ()
+            if not isinstance(value, str) or not value.strip():
+                c.bad((*path, key), f"'{key}' must be text")
+            elif choices and value not in choices:
+                c.bad((*path, key), f"{key} must be one of: {' | '.join(choices)}")
+            elif key == "is" and kind == "choice" and value.lower() not in labels[slot]:
+                c.bad((*path, key), f"{value!r} is not one of {slot}'s option labels")
+            else:
+                tests.append((key, value.lower()))
+        if not tests:
+            names = " or ".join(f"'{n}'" for n in sorted(allowed))
+            c.bad(path, f"'{name}' needs {names} to say which answers it is for")
+            return None
+        return Variant(slot, tuple(tests), ())
+
+    def gate(raw: dict[str, Any], path: tuple[Any, ...]) -> Variant | None:
+        """A step's `[step.if]`: told only when an earlier answer fits."""
+        table = raw.get("if")
+        if table is None:
+            return None
+        if version != 2:
+            c.bad((*path, "if"), "'if' needs format = 2")
+            return None
+        if not isinstance(table, dict):
+            c.bad((*path, "if"), "'if' must be a [step.if] table")
+            return None
+        return condition(table, (*path, "if"), "if", set())
 
     steps: list[Step] = []
     raw_steps = data.get("step", [])
@@ -383,15 +421,16 @@ def parse_story(text: str, where: str, expected_id: str | None = None) -> Story:
         if len(kinds) != 1:
             c.bad(path, "each step needs exactly one of 'say', 'ask' or 'choose'")
             continue
+        only = state["gate"] = gate(raw, path)
         if kinds[0] == "say":
             say = c.text(raw, path, "say")
             recap = c.text(raw, path, "recap", required=False)
             refs(say, path, "say")
             refs(recap, path, "recap")
-            for key in set(raw) - {"say", "recap", "when"}:
+            for key in set(raw) - {"say", "recap", "when", "if"}:
                 c.bad((*path, key), f"'{key}' does not belong in a say step")
             whens = variants(raw, path, "say")
-            steps.append(Say(paragraphs(say), " ".join(recap.split()), whens))
+            steps.append(Say(paragraphs(say), " ".join(recap.split()), whens, only))
         elif kinds[0] == "ask":
             question = c.text(raw, path, "ask")
             refs(question, path, "ask")
@@ -412,12 +451,14 @@ def parse_story(text: str, where: str, expected_id: str | None = None) -> Story:
                     c.bad((*path, "defaults"), f"default {default!r} is not a safe {kind} answer")
             reply = c.text(raw, path, "reply", required=False)
             refs(reply, path, "reply", {slot: kind})
-            for key in set(raw) - {"ask", "slot", "kind", "defaults", "reply", "when"}:
+            for key in set(raw) - {"ask", "slot", "kind", "defaults", "reply", "when", "if"}:
                 c.bad((*path, key), f"'{key}' does not belong in an ask step")
             filled.add(slot)
             slot_kinds[slot] = kind
+            if only is not None:
+                gated[slot] = only
             whens = variants(raw, path, "reply")
-            steps.append(Ask(question, slot, kind, defaults, reply, whens))
+            steps.append(Ask(question, slot, kind, defaults, reply, whens, only))
         else:
             question = c.text(raw, path, "choose")
             refs(question, path, "choose")
@@ -441,14 +482,17 @@ def parse_story(text: str, where: str, expected_id: str | None = None) -> Story:
                 refs(label, opath, "label")
                 refs(passage, opath, "say", {slot: "choice"} if slot else {})
                 options.append(Option(label, c.words(option, opath, "words"), paragraphs(passage)))
-            for key in set(raw) - {"choose", "slot", "option"}:
+            for key in set(raw) - {"choose", "slot", "option", "if"}:
                 c.bad((*path, key), f"'{key}' does not belong in a choose step")
             if slot:
                 filled.add(slot)
                 slot_kinds[slot] = "choice"
                 labels[slot] = tuple(o.label.lower() for o in options)
-            steps.append(Choose(question, tuple(options), slot))
+                if only is not None:
+                    gated[slot] = only
+            steps.append(Choose(question, tuple(options), slot, only))
 
+    state["gate"] = None
     ending_table = data.get("ending")
     ending: tuple[str, ...] = ()
     if not isinstance(ending_table, dict):

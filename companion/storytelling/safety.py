@@ -298,9 +298,9 @@ def _forms(word: str) -> set[str]:
 
 
 @lru_cache(maxsize=16)
-def _index(extra: frozenset[str]) -> dict[str, tuple[Runs, ...]]:
+def _index(extra: frozenset[str], scary: bool = True) -> dict[str, tuple[Runs, ...]]:
     """Blocked forms by their squeezed spelling, so stretched letters still match."""
-    words = {f for w in RUDE | extra for f in _forms(w)} | SCARY
+    words = {f for w in RUDE | extra for f in _forms(w)} | (SCARY if scary else frozenset())
     index: dict[str, list[Runs]] = {}
     for word in words:
         index.setdefault(_squeeze(word), []).append(_runs(word))
@@ -319,11 +319,11 @@ def _listed(word: str, index: dict[str, tuple[Runs, ...]]) -> bool:
 
 
 @lru_cache(maxsize=65_536)
-def _bad_word(word: str, extra: frozenset[str]) -> bool:
+def _bad_word(word: str, extra: frozenset[str], scary: bool = True) -> bool:
     """A rude or too-scary word, a rude compound, or a rude root inside a word."""
     if word in INNOCENT_WORDS:
         return False
-    index = _index(extra)
+    index = _index(extra, scary)
     for stem in _INNOCENT_LONGEST_FIRST:
         word = word.replace(stem, "-")
     return any(_bad_part(part, index) for part in word.split("-") if part)
@@ -354,18 +354,25 @@ class WordSafety:
     """Decides whether words may be spoken or stored."""
 
     extra: frozenset[str] = frozenset()
+    scary: bool = True
+    """Whether too-scary words are blocked too; only rude ones when a child tells a bad dream,
+    whose own words are heard and said back once."""
 
     @classmethod
     def with_words(cls, words: Iterable[str]) -> WordSafety:
         return cls(frozenset(fold(w) for w in words if fold(w)))
 
+    def polite(self) -> WordSafety:
+        """The same rules, with scary words allowed: for listening to a bad dream."""
+        return WordSafety(self.extra, scary=False)
+
     def is_safe(self, text: str) -> bool:
         """No rude or too-scary word, however it is spelled, stretched or spaced out."""
         tokens = _tokens(text)
-        if any(_bad_word(t, self.extra) for t in tokens if t):
+        if any(_bad_word(t, self.extra, self.scary) for t in tokens if t):
             return False
         # letters spelled out or split: "f u c k", "s.h.i.t", "sh it"
-        index = _index(self.extra)
+        index = _index(self.extra, self.scary)
         start = 0
         while start < len(tokens):
             end = start

@@ -12,7 +12,12 @@ def story_to_json(story: Story) -> dict[str, Any]:
     for step in story.steps:
         if isinstance(step, Say):
             steps.append(
-                {"say": list(step.paragraphs), "recap": step.recap, "when": _whens(step.variants)}
+                {
+                    "say": list(step.paragraphs),
+                    "recap": step.recap,
+                    "when": _whens(step.variants),
+                    "if": _whens((step.only,) if step.only else ()),
+                }
             )
         elif isinstance(step, Ask):
             steps.append(
@@ -23,6 +28,7 @@ def story_to_json(story: Story) -> dict[str, Any]:
                     "defaults": list(step.defaults),
                     "reply": step.reply,
                     "when": _whens(step.variants),
+                    "if": _whens((step.only,) if step.only else ()),
                 }
             )
         else:
@@ -30,6 +36,7 @@ def story_to_json(story: Story) -> dict[str, Any]:
                 {
                     "choose": step.question,
                     "slot": step.slot,
+                    "if": _whens((step.only,) if step.only else ()),
                     "options": [
                         {"label": o.label, "words": list(o.words), "say": list(o.paragraphs)}
                         for o in step.options
@@ -61,11 +68,18 @@ def _variants(data: list[dict[str, Any]]) -> tuple[Variant, ...]:
     )
 
 
+def _only(step: dict[str, Any]) -> Variant | None:
+    found = _variants(step.get("if", []))
+    return found[0] if found else None
+
+
 def story_from_json(data: dict[str, Any]) -> Story:
     steps: list[Say | Ask | Choose] = []
     for s in data["steps"]:
         if "say" in s:
-            steps.append(Say(tuple(s["say"]), s.get("recap", ""), _variants(s.get("when", []))))
+            steps.append(
+                Say(tuple(s["say"]), s.get("recap", ""), _variants(s.get("when", [])), _only(s))
+            )
         elif "ask" in s:
             steps.append(
                 Ask(
@@ -75,6 +89,7 @@ def story_from_json(data: dict[str, Any]) -> Story:
                     tuple(s["defaults"]),
                     s.get("reply", ""),
                     _variants(s.get("when", [])),
+                    _only(s),
                 )
             )
         else:
@@ -85,6 +100,7 @@ def story_from_json(data: dict[str, Any]) -> Story:
                         Option(o["label"], tuple(o["words"]), tuple(o["say"])) for o in s["options"]
                     ),
                     s.get("slot", ""),
+                    _only(s),
                 )
             )
     return Story(
