@@ -33,7 +33,8 @@ from companion.routine.night import BREATHING, NightSteps
 from companion.routine.plan import NightPlan
 from companion.speech.grammar import words
 from companion.state.store import Store
-from companion.storytelling.cocreate import bad_dream_story, freeform_story
+from companion.storytelling.bad_dream import BAD_DREAM_ID, CALL_GROWNUP, bad_dream_story
+from companion.storytelling.cocreate import freeform_story
 from companion.storytelling.engine import PARAGRAPH_PAUSE_S, Progress, Question, Storyteller
 from companion.storytelling.format import Ask, Choose, Say, Story
 from companion.storytelling.safety import (
@@ -133,6 +134,7 @@ class StorySession:
     question: Question | None = None
     finished: bool = False
     journal_id: int | None = None
+    grownup_called: bool = False
 
     def _lines(self, narration: tuple, head: list[str] | None = None) -> list[str | Line]:  # type: ignore[type-arg]
         lines: list[str | Line] = list(head or [])
@@ -259,6 +261,12 @@ def control_intent(text: str, allowed: frozenset[str] = AT_A_QUESTION) -> Intent
     if count <= 4 or (count <= 8 and intent.confidence >= 0.9):
         return intent
     return None
+
+
+def _offers_grownup(question: Question | None) -> bool:
+    """Whether the question itself offers to call a grown-up (after a bad dream): then "I want
+    Mummy" is that option's answer."""
+    return question is not None and CALL_GROWNUP in question.options
 
 
 def _stem(word: str) -> str:
@@ -642,7 +650,9 @@ class Host:
         assert session is not None
         text = transcript.text
         control = control_intent(text, IN_STORY) if text else None
-        if control is not None:
+        if control is not None and not (
+            control.name == "grownup" and _offers_grownup(session.question)
+        ):
             if control.name == "repeat":
                 return self._reply(session.last)
             if control.name == "stop":
@@ -655,7 +665,7 @@ class Host:
                 answer = answer_question(text, in_story=True)
                 known = answer != NO_ANSWER_IN_STORY
                 return self._aside((answer, BACK_TO_STORY) if known else (answer,))
-            if control.name == "grownup":
+            if control.name == "grownup" and not _offers_grownup(session.question):
                 return self._aside((self._ask_for_grownup(),))
             if control.name in ("volume.up", "volume.down"):
                 volume = self._volume(control.name)
@@ -693,9 +703,17 @@ class Host:
     def _reply(self, lines: list[str | Line]) -> Reply:
         session = self.session
         expect = session.grammar() if session is not None and not session.finished else None
+        sounds: tuple[str, ...] = ()
+        if session is not None and session.teller.story.id == BAD_DREAM_ID:
+            chosen = session.teller.progress.slots.get("comfort")
+            if chosen == CALL_GROWNUP and not session.grownup_called:
+                session.grownup_called = True
+                lines = [*lines[:1], self._ask_for_grownup(), *lines[1:]]
+            if session.finished:  # a bad dream ends in sleep sounds
+                sounds = (self.config.sleep_sounds.sound,)
         if session is not None and session.finished:
             self.session = None
-        return Reply(tuple(lines), expect=expect)
+        return Reply(tuple(lines), expect=expect, sounds=sounds)
 
 
 def tell_text(host: Host, story: Story | str, read: Callable[[], str | None], out: TextIO) -> None:

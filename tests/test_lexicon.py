@@ -164,7 +164,7 @@ def told(answers: list[str]) -> tuple[str, list[str]]:
     teller = Storyteller(parse_story(STORY, "way.toml"), ("Ivy",), rng=random.Random(1))
     said: list[str] = []
     feed = iter(answers)
-    while (segment := teller.advance()).question is not None:
+    while teller.advance().question is not None:
         lines, _ = teller.answer(next(feed))
         said += lines
     return teller.final_text(), said

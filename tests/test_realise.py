@@ -10,7 +10,8 @@ from pathlib import Path
 import inflect
 import pytest
 
-from companion.storytelling.cocreate import bad_dream_story, freeform_story
+from companion.storytelling.bad_dream import bad_dream_story
+from companion.storytelling.cocreate import freeform_story
 from companion.storytelling.engine import Storyteller, pick_option
 from companion.storytelling.format import (
     Ask,
@@ -37,6 +38,7 @@ AWKWARD: dict[str, tuple[str, ...]] = {
     "feeling": ("it felt sad", "excited", "um, a bit sleepy"),
     "free": ("a little fox", "zog", "me", "an old owl who loves cocoa", "my cat Whiskers"),
     "choice": ("the second one", "um, the first one", "the last one", "number two"),
+    "fear": ("a zombie under my bed", "the dark", "I was falling", "grandma died", "", "spiders"),
 }
 
 

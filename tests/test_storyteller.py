@@ -220,18 +220,6 @@ def test_freeform_same_answers_different_stories(tmp_path: Path) -> None:
     assert texts[0] != texts[1]
 
 
-def test_bad_dream_flow_makes_it_small_and_ends_calm(tmp_path: Path) -> None:
-    host = Host(config("Mila"), [], Store(tmp_path / "b.db"), random.Random(8), clock=daytime)
-    first = host.respond(Intent("bad_dream", 1), Transcript("i had a bad dream", 1, "text"))
-    assert any("breath" in (line if isinstance(line, str) else line.text) for line in first.lines)
-    assert all(isinstance(line, str) or line.rate < 1 for line in first.lines)
-    host.respond(Intent("none", 0), Transcript("a big spider", 1, "text"))
-    last = host.respond(Intent("none", 0), Transcript("a pink tutu", 1, "text"))
-    text = last.text()
-    assert "big spider" in text and "pink tutu" in text and "small" in text
-    assert "safe" in text and last.expect is None
-
-
 def test_journal_markdown_shows_who_said_what(library, tmp_path: Path) -> None:
     store = Store(tmp_path / "j.db")
     host = Host(config("Mila"), list(library.values()), store, random.Random(9), clock=daytime)

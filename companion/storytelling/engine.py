@@ -6,6 +6,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from companion.storytelling.bad_dream import FEAR, creature, fear_family
 from companion.storytelling.format import LISTENER, Ask, Choose, Say, Story, Variant
 from companion.storytelling.lexicon import lexicon
 from companion.storytelling.realise import Filled, realise, settle
@@ -145,7 +146,7 @@ class Storyteller:
     def fill(self, text: str) -> str:
         kinds = self.story.slot_kinds
         values = {
-            slot: Filled(value, kinds.get(slot, "free"))
+            slot: Filled(value, kinds.get(slot, "free"), self._attributes(slot))
             for slot, value in self.progress.slots.items()
         }
         values[LISTENER] = Filled(self.listener, LISTENER)
@@ -159,14 +160,22 @@ class Storyteller:
         value = self.progress.slots.get(variant.slot)
         if value is None:
             return False
-        kind = self.story.slot_kinds.get(variant.slot, "free")
-        known = lexicon().understood.get(kind, ())
-        term = (find_term(value, known) or value).lower()
-        attributes = {"is": term, **lexicon().of(kind, term)}
+        attributes = self._attributes(variant.slot)
         return all(
             attributes.get(name) == wanted or (name == "is" and value.lower() == wanted)
             for name, wanted in variant.tests
         )
+
+    def _attributes(self, slot: str) -> dict[str, str]:
+        """What the story knows of an answer: the lexicon's attributes of its word, or for a
+        bad dream its family of fear and its creature."""
+        value = self.progress.slots.get(slot, "")
+        kind = self.story.slot_kinds.get(slot, "free")
+        if kind == FEAR:
+            return {"is": value.lower(), "family": fear_family(value), "creature": creature(value)}
+        known = lexicon().understood.get(kind, ())
+        term = (find_term(value, known) or value).lower() if value else ""
+        return {"is": term, **lexicon().of(kind, term)}
 
     def _say(self, template: str, answer: str, kind: str) -> str:
         return realise(template, {"answer": Filled(answer, kind)})
@@ -268,6 +277,12 @@ class Storyteller:
         assert isinstance(step, Ask)
         value = answer_for(step.kind, heard, self.safety) if heard else None
         lines: list[str] = []
+        if value is None and not step.defaults:  # nothing to make up: "quiet" is the answer
+            safe = not heard or self.safety.polite().is_safe(heard)
+            p.exchanges.append(
+                (who, "(quiet)" if safe else "(words the companion would not repeat)")
+            )
+            value = ""
         if value is None and heard and heard.strip():
             safe = self.safety.is_safe(heard)
             p.exchanges.append((who, heard if safe else "(words the companion would not repeat)"))
@@ -294,7 +309,7 @@ class Storyteller:
             lines.append(self._say(self.rng.choice(DEFAULT_PICKS), value, step.kind))
             why = "" if heard and heard.strip() else "quiet; "
             p.exchanges.append((who, f"({why}Luma chose {value})"))
-        else:
+        elif value:
             value = settle(step.kind, heard or "", value, who)
             p.exchanges.append((who, value))
             if not step.reply and not step.variants:
@@ -315,7 +330,11 @@ class Storyteller:
             if p.attempts == 0:
                 p.attempts += 1
                 return (["Which one shall we pick?"] if heard else []), True
-            index = self.rng.randrange(len(step.options))
+            index = (
+                step.fallback
+                if step.fallback is not None
+                else self.rng.randrange(len(step.options))
+            )
             label = self.fill(step.options[index].label)
             lines = [self._say(self.rng.choice(DEFAULT_PICKS), label, "choice")]
         else:

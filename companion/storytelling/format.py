@@ -103,6 +103,8 @@ class Choose:
     options: tuple[Option, ...]
     slot: str = ""
     only: Variant | None = None
+    fallback: int | None = None
+    """The option taken when nobody chooses (None: one by chance)."""
 
 
 Step = Say | Ask | Choose

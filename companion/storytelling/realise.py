@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import string
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Final
 
@@ -60,6 +60,8 @@ class Filled:
 
     text: str
     kind: str = "free"
+    attributes: Mapping[str, str] = field(default_factory=dict)
+    """What the story knows about the answer (`{slot.name}` in a text)."""
 
     @property
     def proper(self) -> bool:
@@ -80,7 +82,11 @@ class Filled:
 
     def form(self, spec: str) -> str:
         """The answer as a template asks for it: bare, or with its own article."""
-        if spec == "" or self.proper or self.kind in ("colour", "feeling", "sound", "choice"):
+        if (
+            spec == ""
+            or self.proper
+            or self.kind in ("colour", "feeling", "sound", "choice", "fear")
+        ):
             return self.text
         if spec == "the":
             return _short(self.text)
@@ -166,6 +172,14 @@ class _Formatter(string.Formatter):
 
     def get_value(self, key, args, kwargs):  # type: ignore[no-untyped-def, override]
         return self.values.get(key, Filled("something wonderful", "object"))
+
+    def get_field(self, field_name, args, kwargs):  # type: ignore[no-untyped-def, override]
+        slot, _, name = field_name.partition(".")
+        value = self.get_value(slot, args, kwargs)
+        if not name:
+            return value, slot
+        # an attribute of the answer ("{fear.creature}"): a thing of its own
+        return Filled(value.attributes.get(name, ""), "animal"), slot
 
     def format_field(self, value, format_spec):  # type: ignore[no-untyped-def, override]
         if not isinstance(value, Filled):

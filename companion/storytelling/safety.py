@@ -522,6 +522,11 @@ def answer_for(kind: str, text: str, safety: WordSafety) -> str | None:
     is found in the first sentence that has one. None means: not safe, not of the right kind,
     no answer ("I don't know"), or nothing usable — ask again or use a default.
     """
+    if kind == "fear":  # a bad dream: the child's own words, scary ones too, never rude ones
+        from companion.storytelling.bad_dream import fear_words
+
+        said = fear_words(text) if safety.polite().is_safe(text) else ""
+        return said if said and not dont_know(text) else None
     if not text.strip() or not safety.is_safe(text):
         return None
     if kind in STRICT_KINDS:

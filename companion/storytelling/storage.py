@@ -37,6 +37,7 @@ def story_to_json(story: Story) -> dict[str, Any]:
                     "choose": step.question,
                     "slot": step.slot,
                     "if": _whens((step.only,) if step.only else ()),
+                    "fallback": step.fallback,
                     "options": [
                         {"label": o.label, "words": list(o.words), "say": list(o.paragraphs)}
                         for o in step.options
@@ -101,6 +102,7 @@ def story_from_json(data: dict[str, Any]) -> Story:
                     ),
                     s.get("slot", ""),
                     _only(s),
+                    s.get("fallback"),
                 )
             )
     return Story(
