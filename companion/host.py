@@ -67,6 +67,9 @@ CONTROL_PHRASES: Final = (
 STOPPED: Final = "Okay, we'll stop here. I'll remember where we were."
 GOODNIGHT_MID_STORY: Final = "Goodnight, {name}. We'll finish the story another time."
 BAD_DREAM_RATE: Final = 0.85
+FRESH_NIGHTS: Final = 10
+"""No story is told again within this many story nights (when the library has as many)."""
+RECENT_ENTRIES: Final = 200
 NIGHT_ALLOWED: Final = frozenset(
     {
         "sleep_sounds",
@@ -479,9 +482,15 @@ class Host:
                     return self.stories[story_id]
         ages = [c.age for c in self.config.family.children] or [6]
         fits = [s for s in self.stories.values() if s.ages[0] <= min(ages) <= s.ages[1]]
-        recent = set(self.store.recent_stories(len(self.stories) - 1)) if self.store else set()
-        fresh = [s for s in fits or self.stories.values() if s.id not in recent]
-        return self.rng.choice(fresh or list(self.stories.values()))
+        pool = fits if len(fits) >= FRESH_NIGHTS else list(self.stories.values())
+        told = self.store.recent_stories(RECENT_ENTRIES) if self.store else []
+        ago: dict[str, int] = {}
+        for story_id in (s for s in told if s in self.stories):  # made-up nights do not count
+            ago.setdefault(story_id, len(ago))
+        never = [s for s in pool if s.id not in ago]
+        if never:
+            return self.rng.choice(never)
+        return max(pool, key=lambda s: ago[s.id])  # the one told longest ago
 
     def resume_generated(self, kind: str) -> Story | None:
         if not self.store:

@@ -328,3 +328,18 @@ def test_made_up_stories_in_the_terminal(tmp_path: Path) -> None:
     )
     assert unknown.returncode != 0 and "freeform, bad-dream" in unknown.stderr
     assert "Traceback" not in unknown.stderr
+
+
+def test_a_month_of_nights_repeats_no_story_within_ten(library, tmp_path: Path) -> None:
+    store = Store(tmp_path / "m.db")
+    host = Host(config("Mila"), list(library.values()), store, random.Random(4), clock=daytime)
+    chosen: list[str] = []
+    for night in range(30):
+        story = host.choose_story()
+        assert story is not None
+        chosen.append(story.id)
+        store.finish_story(story.id, story.title, "told", [], "text")
+        if night % 3 == 0:  # made-up nights in between do not make a story come back sooner
+            store.finish_story(f"freeform-{night}", "Our Own Story", "freeform", [], "text")
+    for i, story_id in enumerate(chosen):
+        assert story_id not in chosen[max(0, i - 10) : i], (i, story_id, chosen)

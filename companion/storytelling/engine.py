@@ -12,7 +12,7 @@ from companion.storytelling.lexicon import lexicon
 from companion.storytelling.realise import Filled, realise, settle
 from companion.storytelling.safety import WordSafety, answer_for, find_term, grammar_phrases
 
-SLOWDOWN_FROM: Final = 0.75
+SLOWDOWN_FROM: Final = 0.6
 """Past this fraction of the story the narration slows and softens."""
 SLOWEST_RATE: Final = 0.82
 SOFTEST_VOLUME: Final = 0.7
