@@ -7,6 +7,7 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Final
 
 from companion.errors import CompanionError, ConfigError
@@ -76,10 +77,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--nights", type=int, help="only the last N nights")
     p.add_argument("--delete", type=int, metavar="ID", help="delete entry ID, for good")
 
-    p = sub.add_parser("say", help="speak TEXT with the configured voice")
+    p = sub.add_parser("say", help="speak TEXT with the configured voice, on the speaker")
     p.add_argument("text")
-    p.add_argument("--out", required=True, help="WAV file to write")
+    p.add_argument("--out", help="write a WAV file instead of playing it")
     p.add_argument("--config")
+
+    p = sub.add_parser("init", help="write the parents' config file, commented, and check it")
+    p.add_argument("--family", help='the children and their ages, like "Mila:6,Leo:4"')
+    p.add_argument("--bedtime", help="bedtime every day, HH:MM (24-hour clock), like 19:30")
+    p.add_argument("--path", help="where to write it (default: the user's config folder)")
 
     p = sub.add_parser("check-config", help="validate a config file")
     p.add_argument("path", nargs="?")
@@ -249,9 +255,13 @@ def cmd_stories(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([s.summary() for s in stories], indent=1))
     else:
+        print(f"{'ID':48} {'MIN':>3}  {'AGES':5}  {'SEED':24}  ASKS  CHOICES  TITLE")
         for s in stories:
             ages = f"{s.ages[0]}-{s.ages[1]}"
-            print(f"{s.id:48} {s.minutes:2} min  ages {ages:5}  {s.title}")
+            print(
+                f"{s.id:48} {s.minutes:3}  {ages:5}  {s.seed:24}  {s.ask_points:4}  "
+                f"{s.choice_points:7}  {s.title}"
+            )
     return 0
 
 
@@ -318,12 +328,31 @@ def cmd_say(args: argparse.Namespace) -> int:
     if not text:
         raise CompanionError("nothing to say: TEXT is empty")
     tts, role = load_voice(config)
+    if args.out is None:
+        from companion.audio.devices import DeviceOutput
+
+        speaker = DeviceOutput(config.audio.output_device, cap=config.volume.day)
+        try:
+            Speaker(tts, speaker, role, PhraseCache()).say(text)
+            speaker.wait()
+        finally:
+            speaker.close()
+        return 0
     out = WavOutput(args.out, rate=tts.sample_rate, cap=config.volume.day)
     Speaker(tts, out, role, PhraseCache()).say(text)
     try:
         out.close()
     except OSError as err:
         raise CompanionError(f"{args.out}: cannot write ({err.strerror})") from None
+    return 0
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from companion.config import init_config, user_config_path
+
+    path = Path(args.path) if args.path else user_config_path()
+    written = init_config(path, args.family, args.bedtime)
+    print(f"wrote {written}; `companion schedule` shows the nights it plans")
     return 0
 
 
@@ -370,6 +399,28 @@ def _companion(args: argparse.Namespace, config, host=None):
     return Companion(config, audio_in, audio_out, half_duplex=live, brain=host, events=events)
 
 
+def _log_tonight(config) -> None:  # type: ignore[no-untyped-def]
+    """One line at start: when tonight's wind-down begins, and where that plan comes from."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from companion.routine.plan import night_plan
+
+    today = datetime.now(ZoneInfo(config.timezone)).date()
+    plan = night_plan(config, today)
+    source = config.path or "the built-in defaults"
+    if plan is None:
+        logger.info("no routine tonight: no bedtime for %s in %s", f"{today:%A}", source)
+    else:
+        logger.info(
+            "tonight: wind-down at %s, bedtime %s (%s, %s)",
+            f"{plan.wind_down_at:%H:%M}",
+            f"{plan.bedtime:%H:%M}",
+            plan.mode,
+            source,
+        )
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from datetime import datetime
     from zoneinfo import ZoneInfo
@@ -393,6 +444,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     elif host is not None and host.store is not None and not args.input_wav:
         scheduler = RoutineScheduler(config, host.store, host.post_night)
         scheduler.start()
+        _log_tonight(config)
         path = find_config(getattr(args, "config", None))
         if path is not None:
 
@@ -428,6 +480,15 @@ def cmd_schedule(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([n.to_json() for n in nights], indent=1))
         return 0
+    if config.path is None:
+        print(
+            "plan from the built-in defaults; write ~/.config/companion/companion.toml "
+            "(`companion init`) to change them"
+        )
+    else:
+        print(f"plan from {config.path}")
+    if not nights:
+        print("no bedtime is set, so there is no nightly routine (add a [bedtime] table)")
     for n in nights:
         steps = ", ".join(f"{s.at:%H:%M} {s.step}" for s in n.steps)
         print(f"{n.night:%a %d %b}  {n.mode:8}  bedtime {n.bedtime:%H:%M}  {steps}")
@@ -503,6 +564,7 @@ COMMANDS = {
     "run": cmd_run,
     "hear": cmd_hear,
     "say": cmd_say,
+    "init": cmd_init,
     "check-config": cmd_check_config,
     "devices": cmd_devices,
     "voices": cmd_voices,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import logging
 import os
@@ -13,7 +14,7 @@ from datetime import time
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
-from companion.errors import ConfigError
+from companion.errors import CompanionError, ConfigError
 
 logger = logging.getLogger(__name__)
 
@@ -116,13 +117,15 @@ STEPS: Final = (
 )
 SLEEP_SOUNDS: Final = ("rain", "ocean", "brown_noise")
 MODES: Final = ("shared", "freeform")
+DEFAULT_BEDTIME: Final = tuple((day, time(19, 30)) for day in WEEKDAYS)
+"""Bedtime with no config written, or a config with no [bedtime] table."""
 
 
 @dataclass(frozen=True, slots=True)
 class RoutineSettings:
     """The nightly wind-down."""
 
-    wind_down_minutes: int = 30
+    wind_down_minutes: int = 20
     """The wind-down starts this long before bedtime."""
     steps: tuple[str, ...] = STEPS
     """In order; goodnight is said at bedtime, sleep sounds start a minute after."""
@@ -514,6 +517,8 @@ def parse_config(data: dict[str, Any], path: str | None = None) -> Config:
     b = root.table("bedtime")
     bedtime = tuple((day, t) for day in WEEKDAYS if (t := b.get(day, None, parse_time)) is not None)
     b.finish()
+    if "bedtime" not in data:  # no [bedtime] at all: the built-in one (an empty table: none)
+        bedtime = DEFAULT_BEDTIME
 
     sa = root.table("safety")
     safety = SafetySettings(blocked_words=sa.get("blocked_words", (), _words))
@@ -521,7 +526,7 @@ def parse_config(data: dict[str, Any], path: str | None = None) -> Config:
 
     r = root.table("routine")
     routine = RoutineSettings(
-        wind_down_minutes=r.get("wind_down_minutes", 30, _whole(10, 120)),
+        wind_down_minutes=r.get("wind_down_minutes", 20, _whole(10, 120)),
         steps=r.get("steps", STEPS, _steps),
         reminders=r.get("reminders", ("pyjamas on", "teeth brushed"), _phrases),
         grace_minutes=r.get("grace_minutes", 15, _whole(0, 120)),
@@ -646,11 +651,103 @@ def find_config(explicit: str | None = None) -> Path | None:
     """--config PATH, else the user's config dir, else /etc/companion; None: built-in defaults."""
     if explicit:
         return Path(explicit)
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    for candidate in (Path(base) / "companion" / "companion.toml", SYSTEM_CONFIG):
+    for candidate in (user_config_path(), SYSTEM_CONFIG):
         if candidate.is_file():
             return candidate
     return None
+
+
+def built_in() -> Config:
+    """The config with no file written: bedtime 19:30 every day in this machine's time zone,
+    a 20-minute wind-down, shared nights."""
+    return Config(bedtime=DEFAULT_BEDTIME, timezone=system_timezone())
+
+
+def system_timezone() -> str:
+    """This machine's IANA time zone ("Europe/London"), or UTC when it cannot be told."""
+    candidates = [os.environ.get("TZ", "").lstrip(":")]
+    with contextlib.suppress(OSError):
+        candidates.append(Path("/etc/timezone").read_text(encoding="utf-8").strip())
+    try:
+        link = os.readlink("/etc/localtime")
+        candidates.append(link.split("zoneinfo/", 1)[1] if "zoneinfo/" in link else "")
+    except OSError:
+        pass
+    for name in candidates:
+        if name and _valid_zone(name):
+            return name
+    return "UTC"
+
+
+def _valid_zone(name: str) -> bool:
+    from zoneinfo import ZoneInfo
+
+    try:
+        ZoneInfo(name)
+    except (ValueError, OSError, KeyError):
+        return False
+    return "/" in name or name == "UTC"
+
+
+EXAMPLE_CONFIG: Final = Path(__file__).with_name("companion.example.toml")
+
+
+def init_config(path: Path, family: str | None = None, bedtime: str | None = None) -> Path:
+    """Write the commented example config to `path`, with this family and bedtime, then check
+    it. Never overwrites a file; on any problem nothing is left behind."""
+    if path.exists():
+        raise CompanionError(
+            f"{path} already exists: edit it, or check it with `companion check-config`"
+        )
+    text = EXAMPLE_CONFIG.read_text(encoding="utf-8")
+    text = re.sub(r'(?m)^timezone = "[^"]*"', f'timezone = "{system_timezone()}"', text, count=1)
+    if family is not None:
+        rows = "\n".join(
+            f'  {{ name = "{name}", age = {age} }},' for name, age in _family_arg(family)
+        )
+        text = re.sub(r"(?ms)^children = \[\n.*?^\]", f"children = [\n{rows}\n]", text, count=1)
+        text = re.sub(r"(?m)^adults = \[.*\]", "adults = []", text, count=1)
+    if bedtime is not None:
+        at = parse_time(bedtime)
+        if isinstance(at, _Problem):
+            raise CompanionError(f"--bedtime: {at.text}, like 19:30")
+        head, _, rest = text.partition("[bedtime]")
+        table, _, tail = rest.partition("\n[")
+        table = re.sub(r'(?m)^(\w+day) = "[^"]*"', rf'\1 = "{at:%H:%M}"', table)
+        text = f"{head}[bedtime]{table}\n[{tail}"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with path.open("x", encoding="utf-8") as out:
+            out.write(text)
+        load_config(path)
+    except FileExistsError:
+        raise CompanionError(f"{path} already exists") from None
+    except (ConfigError, OSError):
+        path.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _family_arg(text: str) -> list[tuple[str, int]]:
+    """ "Mila:6,Leo:4" → [("Mila", 6), ("Leo", 4)]; a mistake is one line naming --family."""
+    out: list[tuple[str, int]] = []
+    for part in (p.strip() for p in text.split(",") if p.strip()):
+        name, _, age = part.partition(":")
+        name = name.strip()
+        if not re.fullmatch(r"[^\W\d_][\w' -]{0,30}", name) or not age.strip().isdigit():
+            raise CompanionError(f'--family: {part!r} is not NAME:AGE, like "Mila:6,Leo:4"')
+        if not 2 <= int(age) <= 14:
+            raise CompanionError(f"--family: {name}'s age must be from 2 to 14")
+        out.append((name, int(age)))
+    if not out:
+        raise CompanionError('--family: no child given, like "Mila:6,Leo:4"')
+    return out
+
+
+def user_config_path() -> Path:
+    """Where `companion init` writes the config, and where it is looked for first."""
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "companion" / "companion.toml"
 
 
 def resolve_config(explicit: str | None = None) -> Config:
@@ -658,6 +755,6 @@ def resolve_config(explicit: str | None = None) -> Config:
     path = find_config(explicit)
     if path is None:
         logger.info("no config file found; using built-in defaults")
-        return Config()
+        return built_in()
     logger.info("config: %s", path)
     return load_config(path)

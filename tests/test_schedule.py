@@ -27,6 +27,7 @@ def cfg(**tables: dict) -> object:
             for d in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
         },
     }
+    data["routine"] = {"wind_down_minutes": 30}
     data.update(tables)
     return parse_config(data)
 

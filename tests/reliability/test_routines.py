@@ -37,7 +37,8 @@ class Clock:
 
 def config(zone: str = "Europe/London", **bedtimes: str) -> Config:
     week = {d: "19:30" for d in DAYS} | bedtimes
-    return parse_config({"timezone": zone, "bedtime": week, "routine": {"grace_minutes": 15}})
+    routine = {"grace_minutes": 15, "wind_down_minutes": 30}
+    return parse_config({"timezone": zone, "bedtime": week, "routine": routine})
 
 
 def write_config(path: Path, monday: str) -> None:
