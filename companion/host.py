@@ -34,9 +34,9 @@ from companion.routine.plan import NightPlan
 from companion.speech.grammar import words
 from companion.state.store import Store
 from companion.storytelling.bad_dream import BAD_DREAM_ID, CALL_GROWNUP, bad_dream_story
-from companion.storytelling.cocreate import freeform_story
 from companion.storytelling.engine import PARAGRAPH_PAUSE_S, Progress, Question, Storyteller
 from companion.storytelling.format import Ask, Choose, Say, Story
+from companion.storytelling.freeform import freeform_story, shape_of
 from companion.storytelling.safety import (
     WordSafety,
     answer_prompt,
@@ -400,8 +400,7 @@ class Host:
     def _night_story(self, night: NightSteps) -> Reply:
         if night.plan.mode == "freeform":
             self.listeners = (night.present[0],)
-            story = self.resume_generated("freeform") or freeform_story(self.rng, night.present[0])
-            return self.start_story(story, mode="freeform")
+            return self.start_made_up("freeform")
         self.listeners = night.present
         story = self.choose_story()
         if story is None:
@@ -467,7 +466,9 @@ class Host:
         """A story made up together: "freeform" (carried on if one was left unfinished) or
         "bad-dream"."""
         if kind == "freeform":
-            story = self.resume_generated("freeform") or freeform_story(self.rng, self.listeners[0])
+            story = self.resume_generated("freeform") or freeform_story(
+                self.rng, self.listeners[0], self.recent_shapes()
+            )
             return self.start_story(story, mode="freeform")
         story = bad_dream_story(self.rng, self.listeners[0])
         return self.start_story(story, mode="bad dream", base_rate=BAD_DREAM_RATE)
@@ -491,6 +492,12 @@ class Host:
         if never:
             return self.rng.choice(never)
         return max(pool, key=lambda s: ago[s.id])  # the one told longest ago
+
+    def recent_shapes(self) -> tuple[str, ...]:
+        """The plot shapes of the latest finished freeform stories, newest first (their ids
+        name them)."""
+        told = self.store.recent_stories(RECENT_ENTRIES) if self.store else []
+        return tuple(shape for shape in map(shape_of, told) if shape)
 
     def resume_generated(self, kind: str) -> Story | None:
         if not self.store:

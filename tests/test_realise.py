@@ -11,7 +11,6 @@ import inflect
 import pytest
 
 from companion.storytelling.bad_dream import bad_dream_story
-from companion.storytelling.cocreate import freeform_story
 from companion.storytelling.engine import Storyteller, pick_option
 from companion.storytelling.format import (
     Ask,
@@ -21,6 +20,7 @@ from companion.storytelling.format import (
     load_library,
     parse_story,
 )
+from companion.storytelling.freeform import freeform_story
 from companion.storytelling.realise import Filled, realise, settle, template_problems
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -88,11 +88,28 @@ class Filled:
             or self.kind in ("colour", "feeling", "sound", "choice", "fear")
         ):
             return self.text
+        if self.kind == "free" and not _noun_phrase(self.text):
+            return self.text  # "everyone had cocoa" takes no article
         if spec == "the":
             return _short(self.text)
         if self.plural:
             return f"some {self.text}"
         return _indefinite(self.text)
+
+
+def _noun_phrase(text: str) -> bool:
+    """Whether a free answer names someone or something ("little fox", "girl called Pip"),
+    rather than saying what happened ("everyone had cocoa", "they went home")."""
+    words = text.lower().split()
+    if not words or words[0] in _NOT_NOUNS:
+        return False
+    return len(words) <= 3 or any(w in ("called", "named", "who", "that", "with") for w in words)
+
+
+_NOT_NOUNS: Final = frozenset(
+    "i you he she it we they everyone everybody someone somebody nobody all they're we're "
+    "there this that these those me him her us them".split()
+)
 
 
 def _short(text: str) -> str:
@@ -161,7 +178,8 @@ def _known(words: list[str]) -> bool:
     """Whether a short free answer is made of words the stories know as things, not a name."""
     from companion.storytelling.safety import VOCABULARY
 
-    known = {w for terms in VOCABULARY.values() for t in terms for w in t.split()}
+    # names are what a name-like answer is: those stay capitalised ("rosie" → "Rosie")
+    known = {w for k, terms in VOCABULARY.items() if k != "name" for t in terms for w in t.split()}
     common = {"me", "myself", "everyone", "nobody", "somebody", "someone", "friend", "friends"}
     return any(w.lower() in known | common for w in words)
 
