@@ -22,13 +22,16 @@ logger = logging.getLogger(__name__)
 DEAD_MIC_S: Final = 3.0
 """No frames, or nothing but digital zeros, this long: the microphone is reopened."""
 STALLED_SPEAKER_S: Final = 1.5
-"""Audio queued but none played this long: the speaker is reopened."""
+"""Audio queued but none played this long (not counting time spent computing): the speaker is
+reopened."""
+STALLED_SPEAKER_MAX_S: Final = 10.0
 RETRY_S: Final = 0.5
 """Pause between attempts to reopen a lost device."""
 
 
 def sounddevice() -> ModuleType:
     """Import sounddevice, or explain how to install PortAudio."""
+    _quiet_alsa()  # before PortAudio starts, which is when ALSA says most
     try:
         import sounddevice as sd
     except OSError:
@@ -36,6 +39,37 @@ def sounddevice() -> ModuleType:
             "PortAudio is not installed: run `sudo apt-get install libportaudio2`"
         ) from None
     return sd
+
+
+_ALSA_HANDLER: list[Any] = []
+"""The C callback given to ALSA (kept alive for as long as the process runs)."""
+
+
+def _quiet_alsa() -> None:
+    """ALSA's own messages ("underrun occurred", "unknown PCM") go to the debug log, not to
+    the console or the journal, where they read as hardware faults."""
+    if _ALSA_HANDLER:
+        return
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("asound")
+    if name is None:
+        _ALSA_HANDLER.append(None)
+        return
+    handler_type = ctypes.CFUNCTYPE(
+        None, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p
+    )
+
+    def handler(file: bytes, line: int, function: bytes, err: int, fmt: bytes) -> None:
+        logger.debug("ALSA %s: %s", (function or b"").decode(errors="replace"), err)
+
+    try:
+        callback = handler_type(handler)
+        ctypes.CDLL(name).snd_lib_error_set_handler(callback)
+    except (OSError, AttributeError):
+        callback = None
+    _ALSA_HANDLER.append(callback)
 
 
 def list_devices() -> list[dict[str, Any]]:
@@ -141,10 +175,10 @@ class _Device:
             except Exception as err:  # PortAudio may already have let go of it
                 logger.debug("closing a lost stream: %s", err)
 
-    def recover(self, why: str) -> bool:
+    def recover(self, why: str, level: int = logging.WARNING) -> bool:
         """Reopen by name until it works (True) or the device is closed (False)."""
         what = "microphone" if self.kind == "input" else "speaker"
-        logger.warning("%s %s: %s; reopening", what, self.wanted or self.name, why)
+        logger.log(level, "%s %s: %s; reopening", what, self.wanted or self.name, why)
         started = time.monotonic()
         attempt = 0
         while not self._closed.is_set():
@@ -220,7 +254,7 @@ class DeviceInput(_Device):
             logger.debug("microphone: %d blocks from before listening dropped", stale)
         heard = time.monotonic()
         zeros_s = 0.0
-        zeros_limit = DEAD_MIC_S
+        reopened_for_zeros = silent = False
         while not self._closed.is_set():
             try:
                 block = self._queue.get(timeout=0.2)
@@ -231,7 +265,9 @@ class DeviceInput(_Device):
                     return
                 heard = time.monotonic()
                 if block.any():
-                    zeros_s, zeros_limit = 0.0, DEAD_MIC_S
+                    if silent:
+                        logger.info("microphone %s: sound again", self.wanted or self.name)
+                    zeros_s, reopened_for_zeros, silent = 0.0, False, False
                 else:
                     zeros_s += len(block) / self.rate
                 yield block
@@ -240,9 +276,20 @@ class DeviceInput(_Device):
                 why = "the stream stopped"
             elif time.monotonic() - heard >= DEAD_MIC_S:
                 why = f"no sound for {DEAD_MIC_S:.0f} s"
-            elif zeros_s >= zeros_limit:
-                why = f"only digital zeros for {zeros_s:.0f} s"
-                zeros_limit = min(zeros_limit * 2, 300.0)  # a muted source: ask less often
+            elif zeros_s >= DEAD_MIC_S and not silent:
+                if reopened_for_zeros:  # still nothing: muted, not broken; say so once
+                    silent = True
+                    logger.warning(
+                        "microphone %s gives only silence (muted, or a virtual source?); "
+                        "listening on",
+                        self.wanted or self.name,
+                    )
+                    continue
+                reopened_for_zeros = True  # a glitched USB microphone comes back when reopened
+                if not self.recover(f"only digital zeros for {zeros_s:.0f} s", logging.INFO):
+                    return
+                heard, zeros_s = time.monotonic(), 0.0
+                continue
             if why is not None:
                 if not self.recover(why):
                     return
@@ -339,17 +386,22 @@ class DeviceOutput(_Device):
             self._idle.clear()
 
     def wait(self) -> None:
-        last, progress = self._played, time.monotonic()
+        last, progress, computed = self._played, time.monotonic(), time.process_time()
         while not self._idle.wait(timeout=0.1):
             if self._failed.is_set() or self._stream is None:
                 raise self._lost()
             if self._played != last:
-                last, progress = self._played, time.monotonic()
+                last, progress, computed = self._played, time.monotonic(), time.process_time()
                 if self.on_progress is not None:
                     self.on_progress()
-            elif time.monotonic() - progress > STALLED_SPEAKER_S:
+                continue
+            waited = time.monotonic() - progress
+            # time this process spent computing (a reply, a decode) starves the device's
+            # thread on a small board: it is not the speaker's fault
+            busy = time.process_time() - computed
+            if waited - busy > STALLED_SPEAKER_S or waited > STALLED_SPEAKER_MAX_S:
                 self._failed.set()
-                raise self._lost(f"played nothing for {STALLED_SPEAKER_S} s")
+                raise self._lost(f"played nothing for {waited:.1f} s")
         # let the last block leave the device's own buffer
         stream = self._stream
         self._idle.wait(timeout=(stream.latency if stream is not None else 0.0) + 0.05)
