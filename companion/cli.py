@@ -503,6 +503,7 @@ def cmd_install_service(args: argparse.Namespace) -> int:
 
 def cmd_devices(args: argparse.Namespace) -> int:
     from companion.audio.devices import find_device, list_devices
+    from companion.audio.soundserver import server_devices
 
     config = _config(args)
     devices = list_devices()
@@ -517,6 +518,13 @@ def cmd_devices(args: argparse.Namespace) -> int:
         print(
             f"{d['index']:3}  {'/'.join(kinds):6}  {int(d['default_samplerate']):6} Hz  {d['name']}"
         )
+    served = server_devices()
+    if served:
+        print("\nthe sound server's own speakers (out) and microphones (in), by name:")
+        for s in served:
+            kind = "out" if s.kind == "output" else "in (records a speaker)" if s.monitor else "in"
+            print(f"  {kind:22}  {s.name}  ({s.description})")
+        print()
     for kind, wanted, setting in (
         ("input", config.audio.input_device, "audio.input_device"),
         ("output", config.audio.output_device, "audio.output_device"),

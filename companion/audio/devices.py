@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import queue
 import threading
 import time
@@ -14,6 +15,7 @@ import numpy as np
 
 from companion.audio.base import CHUNK_S, apply_cap, to_chunks
 from companion.audio.resample import resample
+from companion.audio.soundserver import server_device
 from companion.errors import AudioDeviceError, AudioDeviceLost
 from companion.messages import AudioChunk
 
@@ -100,6 +102,15 @@ def find_device(wanted: str, kind: str) -> dict[str, Any]:
         ) from None
     matches = [d for d in devices if wanted.lower() in d["name"].lower() and d[channels] > 0]
     if not matches:
+        served = server_device(wanted, kind)
+        through = [d for d in devices if d["name"] == "pulse" and d[channels] > 0]
+        if served is not None and through:
+            # the sound server's sink or source, reached through its one PortAudio device
+            os.environ["PULSE_SOURCE" if kind == "input" else "PULSE_SINK"] = served.name
+            logger.info(
+                '%s: "%s" (%s) through the sound server', what, served.name, served.description
+            )
+            return through[0]
         raise AudioDeviceError(
             f'{setting}: no {what} named "{wanted}"; pick one from `companion devices`'
         )

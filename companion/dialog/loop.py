@@ -110,6 +110,8 @@ class ListeningLoop:
         self._in_utterance = False
         self._deaf_until = 0.0
         self._now = 0.0
+        self._started_s = self._speech_s = 0.0
+        """When the utterance being heard began; how long the last one was (seconds of audio)."""
         self._last_voiced = 0.0
         self._noticed_s = 0.0
         self._chunk_wall = 0.0
@@ -205,6 +207,7 @@ class ListeningLoop:
         event = self.segmenter.process(speech, chunk.duration_s, self._trailing_for(speech))
         if event is Event.STARTED:
             self._in_utterance = True
+            self._started_s = self._now - len(self._preroll) * chunk.duration_s
             self.stt.start(self.grammar)
             for samples in self._preroll:
                 self.stt.feed(samples)
@@ -233,9 +236,14 @@ class ListeningLoop:
         logger.debug(
             "heard %r (%.2f, %s)", transcript.text, transcript.confidence, transcript.engine
         )
+        self._speech_s = max(0.0, self._now - trailing - self._started_s)
+        if not transcript.text:
+            logger.info("heard %.1f s of speech, no words", self._speech_s)
         if was_idle:
             transcript, woke = addressed(transcript, self.stt, self.idle_grammar)
             if not woke:
+                if transcript.text:  # what it was stays out of the journal: only that it was
+                    logger.info("heard %.1f s of speech, no wake phrase", self._speech_s)
                 self._to(State.IDLE, "no wake phrase")
                 self._listen(self.idle_grammar, None)
                 return
@@ -248,7 +256,12 @@ class ListeningLoop:
 
     def _understood(self, transcript: Transcript, trailing: float, since: float) -> None:
         intent = classify(transcript)
-        logger.info("intent %s (%.2f)", intent.name, intent.confidence)
+        logger.info(
+            "heard %.1f s of speech: intent %s (%.2f)",
+            self._speech_s,
+            intent.name,
+            intent.confidence,
+        )
         if self.on_heard is not None:
             self.on_heard(transcript, intent)
         self._reply(self.brain.respond(intent, transcript), transcript, intent, trailing, since)
@@ -290,6 +303,15 @@ class ListeningLoop:
             return
         empty = Transcript("", 0.0, "silence")
         self._reply(reply, empty, Intent("none", 0.0), 0.0, time.perf_counter())
+
+    def command(self, transcript: Transcript) -> None:
+        """Act on a request that did not come through the microphone (the home link) as if it
+        had just been heard: on the loop's thread, between chunks. It comes first: an utterance
+        under way is dropped."""
+        if self._in_utterance:
+            self.stt.finish()
+            self._in_utterance = False
+        self._understood(transcript, 0.0, time.perf_counter())
 
     def begin(self, reply: Reply) -> None:
         """Start by speaking (a story told on request), then listen as the reply asks."""
