@@ -8,13 +8,16 @@ library at once.
 from __future__ import annotations
 
 import itertools
+import random
 import re
+import tomllib
 from collections import Counter, defaultdict
 from pathlib import Path
 
 import pytest
 
-from companion.storytelling.format import Ask, Choose, Say, Story, load_library
+from companion.storytelling.engine import Storyteller
+from companion.storytelling.format import Ask, Choose, Say, Step, Story, load_library
 
 ROOT = Path(__file__).resolve().parent.parent
 STORIES = ROOT / "stories"
@@ -201,3 +204,113 @@ def test_dialogue_sounds_like_people_talking(library: list[Story]) -> None:
         stiff = _STIFF.findall(spoken)
         assert natural >= 3, (story.id, natural)
         assert len(stiff) < natural / 3, (story.id, stiff)
+
+
+# -- answers that change the story (format 2) ----------------------------------------------
+
+_ANSWERS = {
+    "colour": "green",
+    "name": "Pip",
+    "place": "the seaside",
+    "object": "a lantern",
+    "sound": "a soft hum",
+    "free": "a kite",
+    "choice": "the first one",
+}
+
+
+def _tell(story: Story, animal: str = "fox", feeling: str = "calm") -> tuple[str, list[str]]:
+    """The whole telling with these answers (the first option at every choice), and the
+    replies said to the feeling answers."""
+    teller = Storyteller(story, ("Mila",), rng=random.Random(0))
+    answers = {**_ANSWERS, "animal": animal, "feeling": feeling}
+    replies: list[str] = []
+    while True:
+        segment = teller.advance()
+        if segment.question is None:
+            return teller.final_text(), replies
+        kind = segment.question.kind
+        for attempt in range(3):
+            lines, again = teller.answer(answers[kind] if attempt == 0 else None)
+            if kind == "feeling":
+                replies += lines
+            if not again:
+                break
+
+
+def _without(text: str, *answers: str) -> str:
+    """The text with the answers themselves (and their articles) left out: what is left
+    changes only if the story does."""
+    names = "|".join(re.escape(a) for a in answers)
+    return re.sub(rf"\b(?:an? )?(?:{names})\b", "_", text, flags=re.IGNORECASE)
+
+
+def _paths(story: Story) -> dict[tuple[str, str], list[Step]]:
+    """The steps told only after a choice, by (the choice's slot, the option's label)."""
+    paths: dict[tuple[str, str], list[Step]] = defaultdict(list)
+    for choose in (s for s in story.steps if isinstance(s, Choose) and s.slot):
+        for option in choose.options:
+            for step in story.steps:
+                only = step.only
+                if only and only.slot == choose.slot and ("is", option.label.lower()) in only.tests:
+                    paths[(choose.slot, option.label)].append(step)
+    return paths
+
+
+def test_every_story_is_format_2_and_branches(library: list[Story]) -> None:
+    for story in library:
+        data = tomllib.loads((STORIES / f"{story.id}.toml").read_text(encoding="utf-8"))
+        assert data["format"] == 2, story.id
+        assert any(getattr(s, "variants", ()) or s.only for s in story.steps), story.id
+
+
+def test_choices_open_paths_of_their_own(library: list[Story]) -> None:
+    """At least four stories have an option whose path runs two or more steps before the
+    paths meet again, and at least one such path asks a question of its own."""
+    long_paths = [
+        (story.id, steps)
+        for story in library
+        for steps in _paths(story).values()
+        if len(steps) >= 2
+    ]
+    having = {story_id for story_id, _ in long_paths}
+    assert len(having) >= 4, sorted(having)
+    assert any(isinstance(s, Ask) for _, steps in long_paths for s in steps)
+
+
+def test_a_colour_or_place_answer_changes_a_passage(library: list[Story]) -> None:
+    varied = [
+        story.id
+        for story in library
+        for step in story.steps
+        for variant in getattr(step, "variants", ())
+        if story.slot_kinds.get(variant.slot) in ("colour", "place")
+        and any(key == "is" for key, _ in variant.tests)
+    ]
+    assert varied
+
+
+def test_an_owl_and_a_whale_are_told_differently(library: list[Story]) -> None:
+    asking = [s for s in library if any(isinstance(x, Ask) and x.kind == "animal" for x in s.steps)]
+    assert len(asking) >= 6
+    for story in asking:
+        owl, _ = _tell(story, animal="an owl")
+        whale, _ = _tell(story, animal="a whale")
+        dolphin, _ = _tell(story, animal="a dolphin")
+        assert _without(owl, "owl") != _without(whale, "whale"), story.id
+        assert _without(owl, "owl") != _without(dolphin, "dolphin"), story.id
+        assert "owl" in owl.lower() and "whale" in whale.lower(), story.id
+
+
+def test_a_sad_answer_is_not_cheered(library: list[Story]) -> None:
+    asking = [
+        s for s in library if any(isinstance(x, Ask) and x.kind == "feeling" for x in s.steps)
+    ]
+    assert len(asking) >= 3
+    for story in asking:
+        _, sad = _tell(story, feeling="it felt sad")
+        _, happy = _tell(story, feeling="happy")
+        assert sad and happy, story.id
+        assert _without(" ".join(sad), "sad") != _without(" ".join(happy), "happy"), story.id
+        cheer = re.findall(r"just right|lovely|good way|wonderful|hooray", " ".join(sad), re.I)
+        assert not cheer, (story.id, sad)
