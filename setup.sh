@@ -7,7 +7,7 @@ cd "$(dirname "$0")"
 what="${1:-run}"
 
 runtime_pkgs=(libportaudio2 libasound2-plugins)
-test_pkgs=(pulseaudio pulseaudio-utils sox systemd espeak-ng flite)
+test_pkgs=(pulseaudio pulseaudio-utils sox systemd espeak-ng flite mosquitto)
 pkgs=("${runtime_pkgs[@]}")
 [ "$what" = test ] && pkgs+=("${test_pkgs[@]}")
 

@@ -77,6 +77,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--nights", type=int, help="only the last N nights")
     p.add_argument("--delete", type=int, metavar="ID", help="delete entry ID, for good")
 
+    p = sub.add_parser("report", help="a night for the parents, as Markdown (never words said)")
+    p.add_argument("--night", help="the evening's date, YYYY-MM-DD (default: the last night)")
+
     p = sub.add_parser("say", help="speak TEXT with the configured voice, on the speaker")
     p.add_argument("text")
     p.add_argument("--out", help="write a WAV file instead of playing it")
@@ -159,13 +162,15 @@ def _config(args: argparse.Namespace):
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
-    from companion.config import find_config, load_config
+    from companion.config import find_config, load_config, read_credentials
 
     path = find_config(args.path or args.config)
     if path is None:
         print("no config file found; the built-in defaults are valid")
         return 0
-    load_config(path)
+    config = load_config(path)
+    if config.home is not None:  # `run` carries on without the home link; the check says why
+        read_credentials(config.home, str(path))
     print(f"{path}: ok")
     return 0
 
@@ -347,6 +352,21 @@ def cmd_say(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from companion.app import open_store
+    from companion.state.report import night_report
+
+    if args.night is not None:
+        try:
+            date.fromisoformat(args.night)
+        except ValueError:
+            raise CompanionError(f"--night {args.night!r} is not a date like 2026-12-05") from None
+    print(night_report(open_store(), args.night))
+    return 0
+
+
 def cmd_init(args: argparse.Namespace) -> int:
     from companion.config import init_config, user_config_path
 
@@ -478,7 +498,8 @@ def cmd_schedule(args: argparse.Namespace) -> int:
         raise CompanionError("--days must be from 1 to 366")
     nights = plans(config, datetime.now(ZoneInfo(config.timezone)).date(), args.days)
     if args.json:
-        print(json.dumps([n.to_json() for n in nights], indent=1))
+        shown = [n.to_json() | {"wake_at": _wake_after(config, n.night)} for n in nights]
+        print(json.dumps(shown, indent=1))
         return 0
     if config.path is None:
         print(
@@ -491,8 +512,22 @@ def cmd_schedule(args: argparse.Namespace) -> int:
         print("no bedtime is set, so there is no nightly routine (add a [bedtime] table)")
     for n in nights:
         steps = ", ".join(f"{s.at:%H:%M} {s.step}" for s in n.steps)
-        print(f"{n.night:%a %d %b}  {n.mode:8}  bedtime {n.bedtime:%H:%M}  {steps}")
+        wake = _wake_after(config, n.night)
+        morning = f", wake-up {wake[11:16]}" if wake else ""
+        print(f"{n.night:%a %d %b}  {n.mode:8}  bedtime {n.bedtime:%H:%M}  {steps}{morning}")
     return 0
+
+
+def _wake_after(config, night) -> str | None:  # type: ignore[no-untyped-def]
+    """The morning after `night`'s wake-up time (ISO), or None when none is set."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    day = night + timedelta(days=1)
+    at = config.wake_on(f"{day:%A}".lower())
+    if at is None:
+        return None
+    return datetime.combine(day, at, ZoneInfo(config.timezone)).isoformat()
 
 
 def cmd_install_service(args: argparse.Namespace) -> int:
@@ -573,6 +608,7 @@ COMMANDS = {
     "hear": cmd_hear,
     "say": cmd_say,
     "init": cmd_init,
+    "report": cmd_report,
     "check-config": cmd_check_config,
     "devices": cmd_devices,
     "voices": cmd_voices,

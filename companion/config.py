@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import ipaddress
 import logging
 import os
 import re
+import stat
 import tomllib
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import time
@@ -169,6 +172,33 @@ class QuietHours:
 
 
 @dataclass(frozen=True, slots=True)
+class HomeSettings:
+    """The optional link to Home Assistant over MQTT; off when [home] is absent."""
+
+    mqtt_url: str
+    """mqtt://ADDRESS[:PORT] of the broker."""
+    host: str
+    """The broker's IP address: the service may reach that address and no other."""
+    port: int = 1883
+    credentials_file: str = ""
+    """A file only its owner may read, with the broker's `user` and `password`; empty: none."""
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    """The broker login read from `home.credentials_file` (the password never printed)."""
+
+    user: str
+    password: str = field(repr=False)
+
+
+CREDENTIAL_NAME: Final = "mqtt"
+"""Under systemd, the credentials file is handed over as $CREDENTIALS_DIRECTORY/mqtt."""
+MQTT_PORT: Final = 1883
+_CREDENTIALS_MAX: Final = 4096
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     """Everything the parents set, validated."""
 
@@ -185,9 +215,15 @@ class Config:
     quiet_hours: QuietHours = field(default_factory=QuietHours)
     timezone: str = "UTC"
     path: str | None = None
+    home: HomeSettings | None = None
+    wake_time: tuple[tuple[str, time], ...] = ()
+    """When the children may get up, per weekday (`[morning] wake_time`); none: not set."""
 
     def bedtime_on(self, weekday: str) -> time | None:
         return dict(self.bedtime).get(weekday)
+
+    def wake_on(self, weekday: str) -> time | None:
+        return dict(self.wake_time).get(weekday)
 
     @property
     def listener_name(self) -> str:
@@ -471,6 +507,134 @@ def _check_speech_files(speech: SpeechSettings, reader: _Reader) -> None:
             )
 
 
+def _mqtt_url(value: Any) -> tuple[str, int] | _Problem:
+    """The broker's address and port from mqtt://ADDRESS[:PORT] (1883 when left out)."""
+    example = '(e.g. "mqtt://192.168.1.20:1883")'
+    if not isinstance(value, str) or len(value) > 200:
+        return _Problem(f"must be the broker's address in quotes {example}")
+    try:
+        url = urllib.parse.urlsplit(value.strip())
+        port = url.port
+    except ValueError:
+        return _Problem(f"{_show(value)} is not an MQTT address {example}")
+    if url.scheme != "mqtt" or not url.hostname:
+        return _Problem(f"{_show(value)} is not an MQTT address {example}")
+    if url.username is not None or url.password is not None:
+        return _Problem("keep the user name and password out of the address: use credentials_file")
+    if url.path not in ("", "/") or url.query or url.fragment:
+        return _Problem(f"{_show(value)} has more than an address and a port {example}")
+    try:
+        ipaddress.ip_address(url.hostname)
+    except ValueError:
+        return _Problem(
+            f'"{url.hostname}" is not an IP address: give the broker\'s {example}, the only '
+            "address the companion's service may reach"
+        )
+    if port == 0:
+        return _Problem(f"{_show(value)}: the port must be from 1 to 65535")
+    return url.hostname, port or MQTT_PORT
+
+
+def _file_path(value: Any) -> str | _Problem:
+    example = 'like "/etc/companion/mqtt.credentials"'
+    if not isinstance(value, str) or not value.strip():
+        return _Problem(f"must be the full path of a file, {example}")
+    if len(value) > 500 or any(ord(c) < 32 for c in value):
+        return _Problem("must be a path of at most 500 characters of plain text")
+    if not Path(value.strip()).expanduser().is_absolute():
+        return _Problem(f"{_show(value)} must be a full path, {example}")
+    return value.strip()
+
+
+def _home(reader: _Reader, present: bool) -> HomeSettings | None:
+    address = reader.get("mqtt_url", None, _mqtt_url)
+    credentials = reader.get("credentials_file", "", _file_path)
+    reader.finish()
+    if not present:
+        return None
+    if "mqtt_url" not in reader.data:
+        reader.problem("mqtt_url", 'is missing (e.g. mqtt_url = "mqtt://192.168.1.20:1883")')
+        return None
+    if address is None:
+        return None
+    return HomeSettings(reader.data["mqtt_url"].strip(), address[0], address[1], credentials)
+
+
+def read_credentials(home: HomeSettings, config_path: str | None = None) -> Credentials | None:
+    """The broker login, or None without a credentials file.
+
+    Raises ConfigError with one line naming home.credentials_file: missing, unreadable, open to
+    other users, or not `user = ...` and `password = ...` lines. Under systemd the file comes
+    from $CREDENTIALS_DIRECTORY (LoadCredential=, private to the service).
+    """
+    if not home.credentials_file:
+        return None
+    handed = Path(os.environ.get("CREDENTIALS_DIRECTORY", "")) / CREDENTIAL_NAME
+    systemd = bool(os.environ.get("CREDENTIALS_DIRECTORY")) and handed.is_file()
+    path = handed if systemd else Path(home.credentials_file).expanduser()
+
+    def fail(text: str) -> ConfigError:
+        return ConfigError([f"home.credentials_file: {text}"], config_path)
+
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise fail(f"{path} does not exist") from None
+    except OSError as err:
+        raise fail(f"{path} cannot be read ({err.strerror})") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise fail(f"{path} is not a file")
+    if not systemd and info.st_mode & 0o077:
+        raise fail(
+            f"{path} is open to other users (mode {stat.S_IMODE(info.st_mode):04o}); "
+            f"only its owner may read it: chmod 600 {path}"
+        )
+    if info.st_size > _CREDENTIALS_MAX:
+        raise fail(f"{path} is too long for a user name and a password")
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except OSError as err:
+        raise fail(f"{path} cannot be read ({err.strerror})") from None
+    except UnicodeDecodeError:
+        raise fail(f"{path} is not UTF-8 text") from None
+    fields = _credential_fields(text)
+    if isinstance(fields, _Problem):
+        raise fail(f"{path}: {fields.text}")
+    user = fields.get("user") or fields.get("username")
+    password = fields.get("password")
+    if not user:
+        raise fail(f'{path} has no user (a line: user = "luma")')
+    if password is None:
+        raise fail(f'{path} has no password (a line: password = "...")')
+    return Credentials(user, password)
+
+
+def _credential_fields(text: str) -> dict[str, str] | _Problem:
+    """`key = "value"` as TOML, or plain `key = value` lines (# starts a comment)."""
+    try:
+        data: dict[str, Any] = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        data = {}
+        for number, line in enumerate(text.splitlines(), 1):
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            key, sep, value = line.partition("=")
+            if not sep:
+                return _Problem(f"line {number} is not `key = value`")
+            value = value.strip()
+            if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+                value = value[1:-1]
+            data[key.strip()] = value
+    known = ("user", "username", "password")
+    for key, value in data.items():
+        if key not in known:
+            return _Problem(f"unknown key {_show(key)} (use user and password)")
+        if not isinstance(value, str):
+            return _Problem(f"{key} must be text")
+    return data
+
+
 def parse_config(data: dict[str, Any], path: str | None = None) -> Config:
     """Validate a parsed TOML document; raise ConfigError listing every problem."""
     problems: list[str] = []
@@ -572,6 +736,8 @@ def parse_config(data: dict[str, Any], path: str | None = None) -> Config:
     )
     q.finish()
     timezone = root.get("timezone", "UTC", _timezone)
+    home = _home(root.table("home"), isinstance(data.get("home"), dict))
+    wake_time = _morning(root.table("morning"))
 
     root.finish()
     if problems:
@@ -590,7 +756,25 @@ def parse_config(data: dict[str, Any], path: str | None = None) -> Config:
         quiet,
         timezone,
         path,
+        home=home,
+        wake_time=wake_time,
     )
+
+
+def _morning(reader: _Reader) -> tuple[tuple[str, time], ...]:
+    """`[morning] wake_time = "07:00"` (every day) or a table of weekdays."""
+    raw = reader.data.get("wake_time")
+    if raw is None or isinstance(raw, str):
+        at = reader.get("wake_time", None, parse_time)
+        reader.finish()
+        return tuple((day, at) for day in WEEKDAYS) if at is not None else ()
+    days = reader.table("wake_time")
+    found = tuple(
+        (day, t) for day in WEEKDAYS if (t := days.get(day, None, parse_time)) is not None
+    )
+    days.finish()
+    reader.finish()
+    return found
 
 
 def load_config(path: str | os.PathLike[str]) -> Config:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import shutil
@@ -12,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Final
 
+from companion.config import CREDENTIAL_NAME, HomeSettings, load_config
 from companion.errors import CompanionError
 from companion.paths import data_dir
 
@@ -19,6 +21,7 @@ logger = logging.getLogger(__name__)
 
 UNIT_TARGET: Final = Path("/etc/systemd/system/companion.service")
 CONFIG_TARGET: Final = Path("/etc/companion/companion.toml")
+DROPIN_TARGET: Final = Path("/etc/systemd/system/companion.service.d/home.conf")
 
 
 def notify(message: str) -> bool:
@@ -61,6 +64,38 @@ def unit_text(executable: str) -> str:
     return template.replace("@COMPANION@", executable)
 
 
+def home_dropin(home: HomeSettings) -> str:
+    """The unit's drop-in for the home link: a network, but only the broker's address on it."""
+    family = "AF_INET6" if ipaddress.ip_address(home.host).version == 6 else "AF_INET"
+    lines = [
+        "# Written by `companion install-service` because the config has a [home] section:",
+        f"# the companion may reach its MQTT broker ({home.host}) and no other address.",
+        "[Service]",
+        "PrivateNetwork=no",
+        "RestrictAddressFamilies=",
+        f"RestrictAddressFamilies=AF_UNIX {family}",
+        "IPAddressDeny=any",
+        f"IPAddressAllow={home.host}",
+    ]
+    if home.credentials_file:
+        # systemd reads the file as root and hands the service a private copy
+        path = Path(home.credentials_file).expanduser()
+        lines.append(f"LoadCredential={CREDENTIAL_NAME}:{path}")
+    return "\n".join(lines) + "\n"
+
+
+def write_home_dropin(home: HomeSettings | None, target: Path = DROPIN_TARGET) -> Path | None:
+    """Write the drop-in when [home] is set; else remove it, so the unit keeps no network."""
+    if home is None:
+        target.unlink(missing_ok=True)
+        if target.parent.is_dir() and not any(target.parent.iterdir()):
+            target.parent.rmdir()
+        return None
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(home_dropin(home), encoding="utf-8")
+    return target
+
+
 def companion_executable() -> str:
     found = shutil.which("companion")
     return str(Path(found).resolve()) if found else f"{sys.executable} -m companion"
@@ -83,10 +118,15 @@ def install_service(config: str | None) -> int:
         )
     CONFIG_TARGET.parent.mkdir(parents=True, exist_ok=True)
     if config:
+        load_config(config)  # a broken config is reported before anything is installed
         shutil.copyfile(config, CONFIG_TARGET)
     elif not CONFIG_TARGET.exists():
         shutil.copyfile(Path(__file__).with_name("companion.example.toml"), CONFIG_TARGET)
     UNIT_TARGET.write_text(unit_text(exe), encoding="utf-8")
+    home = load_config(CONFIG_TARGET).home
+    if write_home_dropin(home) is not None:
+        assert home is not None
+        print(f"network: only the MQTT broker at {home.host} ({DROPIN_TARGET})")
     for command in (["systemctl", "daemon-reload"], ["systemctl", "enable", "--now", "companion"]):
         result = subprocess.run(command, capture_output=True, text=True)
         if result.returncode:

@@ -113,3 +113,120 @@ def test_config_is_frozen() -> None:
     config = Config()
     with pytest.raises(AttributeError):
         config.volume.day = 1.0  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("home", "expected"),
+    [
+        ("", 'home.mqtt_url: is missing (e.g. mqtt_url = "mqtt://192.168.1.20:1883")'),
+        (
+            'credentials_file = "/etc/companion/mqtt.credentials"',
+            'home.mqtt_url: is missing (e.g. mqtt_url = "mqtt://192.168.1.20:1883")',
+        ),
+        (
+            'mqtt_url = "http://192.168.1.20"',
+            'home.mqtt_url: "http://192.168.1.20" is not an MQTT address '
+            '(e.g. "mqtt://192.168.1.20:1883")',
+        ),
+        (
+            'mqtt_url = "mqtt://homeassistant.local:1883"',
+            'home.mqtt_url: "homeassistant.local" is not an IP address: give the broker\'s '
+            '(e.g. "mqtt://192.168.1.20:1883"), the only address the companion\'s service may '
+            "reach",
+        ),
+        (
+            'mqtt_url = "mqtt://192.168.1.20:99999"',
+            'home.mqtt_url: "mqtt://192.168.1.20:99999" is not an MQTT address '
+            '(e.g. "mqtt://192.168.1.20:1883")',
+        ),
+        (
+            'mqtt_url = "mqtt://luma:secret@192.168.1.20"',
+            "home.mqtt_url: keep the user name and password out of the address: "
+            "use credentials_file",
+        ),
+        (
+            "mqtt_url = 1883",
+            "home.mqtt_url: must be the broker's address in quotes "
+            '(e.g. "mqtt://192.168.1.20:1883")',
+        ),
+        (
+            'mqtt_url = "mqtt://192.168.1.20"\ncredentials_file = "mqtt.credentials"',
+            'home.credentials_file: "mqtt.credentials" must be a full path, like '
+            '"/etc/companion/mqtt.credentials"',
+        ),
+        (
+            'mqtt_url = "mqtt://192.168.1.20"\npasword = "x"',
+            "home.pasword: unknown key",
+        ),
+    ],
+)
+def test_home_mistakes_name_the_key(tmp_path: Path, home: str, expected: str) -> None:
+    assert problems(tmp_path, f"[home]\n{home}\n") == [expected]
+
+
+def test_home_is_off_unless_set() -> None:
+    assert Config().home is None
+    assert load_config(EXAMPLE).home is None  # commented out in the example
+    home = load_config_text('[home]\nmqtt_url = "mqtt://[fd00::20]"\n').home
+    assert home is not None and (home.host, home.port) == ("fd00::20", 1883)
+
+
+def load_config_text(text: str) -> Config:
+    import tomllib
+
+    from companion.config import parse_config
+
+    return parse_config(tomllib.loads(text))
+
+
+@pytest.mark.parametrize(
+    ("content", "mode", "expected"),
+    [
+        (None, 0o600, "does not exist"),
+        ('user = "luma"\npassword = "pw"\n', 0o644, "is open to other users (mode 0644); only "),
+        ('user = "luma"\npassword = "pw"\n', 0o640, "is open to other users (mode 0640)"),
+        ('user = "luma"\n', 0o600, "has no password"),
+        ('password = "pw"\n', 0o600, "has no user"),
+        ("user = luma\npassphrase = pw\n", 0o600, 'unknown key "passphrase"'),
+        (b"user = \xff\n", 0o600, "is not UTF-8 text"),
+    ],
+)
+def test_check_config_names_the_credentials_file(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    content: str | bytes | None,
+    mode: int,
+    expected: str,
+) -> None:
+    secret = tmp_path / "mqtt.credentials"
+    if content is not None:
+        secret.write_bytes(content.encode() if isinstance(content, str) else content)
+        secret.chmod(mode)
+    path = tmp_path / "companion.toml"
+    path.write_text(f'[home]\nmqtt_url = "mqtt://127.0.0.1"\ncredentials_file = "{secret}"\n')
+    assert main(["check-config", str(path)]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith(f"{path}: home.credentials_file: {secret}") and expected in line
+    assert "pw" not in line.split(str(secret))[-1]
+
+
+@pytest.mark.parametrize(
+    "content",
+    ['user = "luma"\npassword = "pw = 1"\n', "# the broker\nuser = luma\npassword = 'pw'\n"],
+)
+def test_check_config_accepts_a_private_credentials_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str
+) -> None:
+    from companion.config import read_credentials
+
+    secret = tmp_path / "mqtt.credentials"
+    secret.write_text(content)
+    secret.chmod(0o600)
+    path = tmp_path / "companion.toml"
+    path.write_text(f'[home]\nmqtt_url = "mqtt://127.0.0.1:1884"\ncredentials_file = "{secret}"\n')
+    assert main(["check-config", str(path)]) == 0
+    assert capsys.readouterr().out.strip() == f"{path}: ok"
+    home = load_config(path).home
+    assert home is not None
+    login = read_credentials(home)
+    assert login is not None and login.user == "luma" and "pw" not in repr(login)

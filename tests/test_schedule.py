@@ -261,7 +261,7 @@ def test_schedule_command_shows_the_example_week(capsys: pytest.CaptureFixture[s
     week = json.loads(capsys.readouterr().out)
     assert len(week) == 7
     for night in week:
-        assert set(night) == {"date", "mode", "wind_down_at", "bedtime", "steps"}
+        assert set(night) == {"date", "mode", "wind_down_at", "bedtime", "steps", "wake_at"}
         assert night["mode"] in ("shared", "freeform")
         bedtime = datetime.fromisoformat(night["bedtime"])
         assert bedtime.utcoffset() is not None

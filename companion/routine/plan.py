@@ -93,7 +93,13 @@ def night_plan(config: Config, night: date, mode: str | None = None) -> NightPla
     day = night + timedelta(days=1) if wall < NOON else night
     bedtime = local(day, wall, zone)
     wind_down_at = shift(bedtime, -timedelta(minutes=config.routine.wind_down_minutes))
-    mode = mode or mode_for(config, night)
+    return _timed(config, night, mode or mode_for(config, night), wind_down_at, bedtime)
+
+
+def _timed(
+    config: Config, night: date, mode: str, wind_down_at: datetime, bedtime: datetime
+) -> NightPlan:
+    """The steps of `mode`, from the wind-down to goodnight at bedtime, sleep sounds after."""
     planned: list[PlannedStep] = []
     at = wind_down_at
     for step in steps_for(config, mode):
@@ -105,6 +111,28 @@ def night_plan(config: Config, night: date, mode: str | None = None) -> NightPla
             planned.append(PlannedStep(at, step))
             at = shift(at, timedelta(minutes=STEP_MINUTES.get(step, 0)))
     return NightPlan(night, mode, wind_down_at, bedtime, tuple(planned))
+
+
+def night_of(config: Config, now: datetime) -> date:
+    """The evening `now` belongs to: today from noon, yesterday's in the small hours."""
+    start = now.astimezone(ZoneInfo(config.timezone))
+    return start.date() if start.time() >= NOON else start.date() - timedelta(days=1)
+
+
+def begun_now(config: Config, now: datetime, mode: str | None = None) -> NightPlan:
+    """Tonight's routine started by hand at `now`: its usual steps and spacing, the wind-down
+    from now and bedtime `wind_down_minutes` later."""
+    start = now.astimezone(ZoneInfo(config.timezone))
+    night = night_of(config, now)
+    bedtime = shift(start, timedelta(minutes=config.routine.wind_down_minutes))
+    return _timed(config, night, mode or mode_for(config, night), start, bedtime)
+
+
+def with_mode(config: Config, plan: NightPlan, mode: str) -> NightPlan:
+    """The same night in another mode (not begun yet): that mode's steps, at the same times."""
+    if mode == plan.mode:
+        return plan
+    return _timed(config, plan.night, mode, plan.wind_down_at, plan.bedtime)
 
 
 def plans(config: Config, start: date, days: int) -> list[NightPlan]:
