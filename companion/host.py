@@ -7,11 +7,11 @@ import queue
 import random
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Final, TextIO
 from zoneinfo import ZoneInfo
 
-from companion.activities import gentle, library
+from companion.activities import gentle, library, morning
 from companion.activities.bad_dream import BAD_DREAM_RATE, BadDream
 from companion.activities.base import Activity, control_intent
 from companion.activities.gentle import ASKED_FOR_GROWNUP, CALMING_OFFER, NO_CALMING
@@ -20,9 +20,10 @@ from companion.activities.wind_down import WindDown
 from companion.config import Config
 from companion.dialog.intents import command_phrases
 from companion.dialog.replies import SimpleBrain, answer_question
+from companion.errors import CompanionError
 from companion.messages import Grammar, Intent, Reply, Transcript
 from companion.routine.night import NightSteps
-from companion.routine.plan import NightPlan
+from companion.routine.plan import NightPlan, night_of
 from companion.speech.grammar import words
 from companion.state.store import Store
 from companion.storytelling.bad_dream import BAD_DREAM_ID
@@ -55,8 +56,11 @@ NIGHT_ALLOWED: Final = frozenset(
         "grownup",
         "volume.up",
         "volume.down",
+        "morning",
     }
 )
+WOKEN_AGAIN: Final = timedelta(minutes=10)
+"""Talk after goodnight this long after the last is a new wake-up in the night report."""
 NIGHT_MODES: Final = {"night.shared": "shared", "night.freeform": "freeform"}
 """A child asking for another kind of night, and the mode it asks for."""
 SLEEPING_TIME: Final = "It's sleeping time now. Close your eyes, and I'll be right here."
@@ -91,6 +95,8 @@ class Host:
         self.wind_down: WindDown | None = None
         self.last_night: NightSteps | None = None
         self.after_goodnight = False
+        self.goodnight_at: datetime | None = None
+        self._woke_at: datetime | None = None
         self.clock: Callable[[], datetime] = clock or (
             lambda: datetime.now(ZoneInfo(self.config.timezone))
         )
@@ -138,23 +144,67 @@ class Host:
         self.events.put((plan, rehearsal))
 
     def tick(self) -> Reply | None:
-        """Called when the loop is idle: start what is due (the routine's next step)."""
+        """Called when the loop is idle: start what is due (the routine's next step, the
+        morning's good morning)."""
         while not self.events.empty():
             plan, rehearsal = self.events.get_nowait()
             self.wind_down = WindDown.begin(plan, self, self.clock(), rehearsal)
             self.after_goodnight = False
+            self.log("wind_down", f"{plan.mode} night", plan.night.isoformat())
         night = self.wind_down
-        if night is None or (self.activity is not None and not self.activity.finished):
+        if night is None:
+            return self._morning_due()
+        if self.activity is not None and not self.activity.finished:
             return None
         reply = night.next(self.clock(), self._tell_tonight)
-        if night.said_goodnight:  # from now on, only the gentler requests
+        if night.said_goodnight and not self.after_goodnight:  # only the gentler requests now
             self.after_goodnight = True
+            self.goodnight_at = self.clock()
+            self.log("goodnight", "", night.steps.plan.night.isoformat())
         if night.finished:
             self.wind_down = None
             self.last_night = night.steps
+            if reply is not None and reply.sounds:
+                self.log("sleep_sounds", reply.sounds[0], night.steps.plan.night.isoformat())
             if self.on_night_done is not None:
                 self.on_night_done(night.steps.plan)
         return reply
+
+    def _morning_due(self) -> Reply | None:
+        """Good morning at the wake-up time (once a day); the night's quiet ends then, or when
+        the quiet hours end."""
+        if self.activity is not None and not self.activity.finished:
+            return None
+        now = self.clock()
+        if self.after_goodnight and self.goodnight_at is not None:
+            end = self.config.quiet_hours.end
+            ends = self.goodnight_at.replace(hour=end.hour, minute=end.minute, second=0)
+            if ends <= self.goodnight_at:
+                ends += timedelta(days=1)
+            if now >= ends:
+                self.after_goodnight = False
+        if not self.config.wake_time or self.store is None:
+            return None
+        greeted = self.store.get_fact("morning_greeted")
+        if not morning.greeting_due(self.config, now, greeted):
+            return None
+        self.store.set_fact("morning_greeted", now.date().isoformat())
+        self.after_goodnight = False
+        self.log("morning", "", (now.date() - timedelta(days=1)).isoformat())
+        return morning.greeting(self.config, self.listeners[0])
+
+    def log(self, event: str, detail: str = "", night: str | None = None) -> None:
+        """One line of the parents' night report (an event and a title or mode, never what
+        was said)."""
+        if self.store is None:
+            return
+        now = self.clock()
+        try:
+            self.store.log_night(
+                night or night_of(self.config, now).isoformat(), now.isoformat(), event, detail
+            )
+        except CompanionError as err:  # the report must never stop the night
+            logger.warning("night report: %s", err.message)
 
     def _tell_tonight(self, mode: str, present: tuple[str, ...]) -> Reply | None:
         """Tonight's story: made up with the first child on a freeform night, else one from
@@ -176,6 +226,7 @@ class Host:
             story, self.listeners, self.store, self, self.rng, mode, base_rate
         )
         self.activity = BadDream(session, self) if story.id == BAD_DREAM_ID else session
+        self.log("story", mode)  # the title is in the journal, where a parent can delete it
         reply = self.activity.open()
         self._let_go()
         return reply
@@ -213,6 +264,7 @@ class Host:
             return night.switch(NIGHT_MODES[intent.name])
         if night is not None and night.waiting:
             return night.answer(intent, transcript)
+        self._woken(intent)
         offer, self.offer = self.offer, None
         sound = self.config.sleep_sounds.sound
         if offer == "calming":
@@ -227,6 +279,9 @@ class Host:
             self._let_go()
             return reply
         self.activity = None
+        if intent.name == "morning":
+            sleeping = self._sleeping_time()
+            return morning.answer(self.config, self.clock(), sleeping, self.listeners[0])
         if self._sleeping_time() and intent.name not in self._allowed_at_night():
             return Reply((SLEEPING_TIME,), cap=self.config.volume.night)
         if intent.name == "story.named":
@@ -239,8 +294,10 @@ class Host:
         if intent.name == "night.freeform":
             return self.start_made_up("freeform")
         if intent.name == "sleep_sounds":
+            self.log("sleep_sounds", sound)
             return gentle.sleep_sounds(sound)
         if intent.name == "bad_dream":
+            self.log("bad_dream")
             return self.start_made_up("bad-dream")
         if intent.name == "cant_sleep":
             self.offer = "calming"
@@ -270,6 +327,7 @@ class Host:
 
     def call_grownup(self) -> str:
         """Tell the home integration (if there is one) that a grown-up is wanted."""
+        self.log("asked_for_grownup")
         return gentle.call_grownup(self.on_event)
 
     def volume(self, name: str) -> Reply:
@@ -296,6 +354,16 @@ class Host:
         if library.topic_words(text) and reply.lines and reply.lines[0] != NOT_TOLD:
             reply = replace(reply, lines=(NOT_FOUND, *reply.lines))
         return reply
+
+    def _woken(self, intent: Intent) -> None:
+        """A child talking to the companion after goodnight: a wake-up, for the report (once
+        in a while, not at every word)."""
+        if not self.after_goodnight or intent.name == "none":
+            return
+        now = self.clock()
+        if self._woke_at is None or now - self._woke_at > WOKEN_AGAIN:
+            self._woke_at = now
+            self.log("woke_up")
 
     def _sleeping_time(self) -> bool:
         return self.after_goodnight or self.config.quiet_hours.contains(self.clock().time())

@@ -99,7 +99,10 @@ def made_up_story(kind: str, store: Store | None, rng: random.Random, listener: 
         return resume_generated(store, "freeform") or freeform_story(
             rng, listener, recent_shapes(store)
         )
-    return bad_dream_story(rng, listener)
+    story = bad_dream_story(rng, listener)
+    if store is not None:  # each bad dream is heard afresh, never "last time…"
+        store.forget_progress(story.id)
+    return story
 
 
 def recent_shapes(store: Store | None) -> tuple[str, ...]:

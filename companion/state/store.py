@@ -37,7 +37,26 @@ CREATE TABLE IF NOT EXISTS facts (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS night_log (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    night TEXT NOT NULL,
+    at TEXT NOT NULL,
+    event TEXT NOT NULL,
+    detail TEXT NOT NULL
+);
 """
+NIGHT_EVENTS = (
+    "wind_down",
+    "story",
+    "goodnight",
+    "sleep_sounds",
+    "quiet",
+    "woke_up",
+    "bad_dream",
+    "asked_for_grownup",
+    "morning",
+)
+"""What the night report may tell; `detail` is a title or a mode, never what a child said."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +104,11 @@ class Store:
                 "updated_at = excluded.updated_at",
                 (story_id, json.dumps(data), _now()),
             )
+
+    def forget_progress(self, story_id: str) -> None:
+        """Drop a story's saved place (a new bad dream starts afresh, not where one stopped)."""
+        with self._write() as db:
+            db.execute("DELETE FROM progress WHERE story_id = ?", (story_id,))
 
     def load_progress(self, story_id: str) -> dict[str, Any] | None:
         row = self._db.execute(
@@ -152,6 +176,29 @@ class Store:
             "%s: the write-ahead log is in use; it is emptied when the last reader closes",
             self.path,
         )
+
+    def log_night(self, night: str, at: str, event: str, detail: str = "") -> None:
+        """One line of the night's report (see NIGHT_EVENTS)."""
+        if event not in NIGHT_EVENTS:
+            raise ValueError(f"unknown night event {event!r}")
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO night_log (night, at, event, detail) VALUES (?, ?, ?, ?)",
+                (night, at, event, detail),
+            )
+
+    def night_log(self, night: str) -> list[tuple[str, str, str]]:
+        """(at, event, detail) for one night, in order."""
+        rows = self._db.execute(
+            "SELECT at, event, detail FROM night_log WHERE night = ? ORDER BY at, id", (night,)
+        ).fetchall()
+        return [(r[0], r[1], r[2]) for r in rows]
+
+    def last_logged_night(self) -> str | None:
+        row = self._db.execute("SELECT MAX(night) FROM night_log").fetchone()
+        journal = self._db.execute("SELECT MAX(night) FROM journal").fetchone()
+        found = [n for n in (row[0] if row else None, journal[0] if journal else None) if n]
+        return max(found) if found else None
 
     def recent_stories(self, limit: int = 5) -> list[str]:
         rows = self._db.execute(
