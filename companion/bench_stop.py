@@ -42,7 +42,7 @@ SAY_FROM_S: Final = 2.5
 SAY_UNTIL_S: Final = 6.0
 """The child speaks this far into the narration (drawn per trial)."""
 AFTER_S: Final = 2.5
-STORY: Final = "s003-mara-and-the-pillow-maze"
+STORY: Final = "s000-mila-and-the-secret-dream-door"
 """The story whose first passage is told in every trial (long enough to talk over)."""
 
 

@@ -109,7 +109,7 @@ def test_tell_in_a_room_writes_what_happened(
             "-m",
             "companion",
             "tell",
-            "s003-mara-and-the-pillow-maze",
+            "s000-mila-and-the-secret-dream-door",
             "--input-wav",
             str(tmp_path / "in.wav"),
             "--output-wav",
