@@ -16,7 +16,9 @@ YES_AND = [
     ("animal", "an axolotl", "axolotl"),
     ("animal", "um, a shark", "shark"),
     ("animal", "it was a T-rex", "T-rex"),
-    ("animal", "a monster truck", "monster truck"),
+    ("animal", "a monster truck", None),  # a thing: asked again for an animal
+    ("object", "a monster truck", "monster truck"),
+    ("animal", "um, a spaceship", None),
     ("animal", "a flibberjib", "flibberjib"),
     ("animal", "my grandma", None),
     ("animal", "purple", None),
