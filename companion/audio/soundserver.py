@@ -36,7 +36,7 @@ def server_devices() -> list[ServerDevice] | None:
     """The sound server's sinks and sources; None when there is no server to ask."""
     try:
         import pulsectl
-    except ImportError:
+    except (ImportError, OSError):  # not installed, or no libpulse on this machine
         return None
     try:
         pulse = pulsectl.Pulse("companion", connect=False)
