@@ -97,6 +97,8 @@ class Host:
         self.after_goodnight = False
         self.goodnight_at: datetime | None = None
         self._woke_at: datetime | None = None
+        self._greeted_on: str | None = None
+        """The day of the last good morning (from the store, once)."""
         self.clock: Callable[[], datetime] = clock or (
             lambda: datetime.now(ZoneInfo(self.config.timezone))
         )
@@ -185,10 +187,12 @@ class Host:
                 self.after_goodnight = False
         if not self.config.wake_time or self.store is None:
             return None
-        greeted = self.store.get_fact("morning_greeted")
-        if not morning.greeting_due(self.config, now, greeted):
+        if self._greeted_on is None:  # read once: this runs at every idle chunk
+            self._greeted_on = self.store.get_fact("morning_greeted") or ""
+        if not morning.greeting_due(self.config, now, self._greeted_on):
             return None
-        self.store.set_fact("morning_greeted", now.date().isoformat())
+        self._greeted_on = now.date().isoformat()
+        self.store.set_fact("morning_greeted", self._greeted_on)
         self.after_goodnight = False
         self.log("morning", "", (now.date() - timedelta(days=1)).isoformat())
         return morning.greeting(self.config, self.listeners[0])

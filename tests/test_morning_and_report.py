@@ -170,3 +170,15 @@ def test_a_night_in_the_report(tmp_path: Path) -> None:
     ):
         assert line in report, report
     assert "a bad dream" in report and "asked for a grown-up" in report
+
+
+def test_idle_ticks_read_the_store_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    now = [datetime(2026, 12, 5, 7, 5, tzinfo=LONDON)]
+    host = morning_host(tmp_path, now)
+    reads: list[str] = []
+    real = host.store.get_fact
+    monkeypatch.setattr(host.store, "get_fact", lambda key: reads.append(key) or real(key))
+    assert host.tick() is not None  # the good morning
+    for _ in range(500):  # the loop ticks at every idle chunk (30 ms)
+        assert host.tick() is None
+    assert len(reads) <= 1

@@ -176,12 +176,17 @@ def _word_before(heard: str, first: str) -> str:
 
 def _known(words: list[str]) -> bool:
     """Whether a short free answer is made of words the stories know as things, not a name."""
+    return any(w.lower() in _known_words() for w in words)
+
+
+@cache
+def _known_words() -> frozenset[str]:
     from companion.storytelling.safety import VOCABULARY
 
     # names are what a name-like answer is: those stay capitalised ("rosie" → "Rosie")
     known = {w for k, terms in VOCABULARY.items() if k != "name" for t in terms for w in t.split()}
     common = {"me", "myself", "everyone", "nobody", "somebody", "someone", "friend", "friends"}
-    return any(w.lower() in known | common for w in words)
+    return frozenset(known | common)
 
 
 class _Formatter(string.Formatter):
